@@ -1,0 +1,167 @@
+//! A validated batch: the accepted rows of one request, grouped by table, ready to store or
+//! to forward as canonical line protocol.
+
+use std::fmt::Write;
+use std::ops::Range;
+
+use crate::lp::{Field, FieldValue, Line, LpStr, Tag};
+
+/// One accepted line: indexes into the batch's tables, tags and fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RowIndex {
+    table: u32,
+    tags: Range<u32>,
+    fields: Range<u32>,
+    time: i64,
+    line_number: u32,
+}
+
+/// One accepted row, borrowed from a [`WriteBatch`].
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'b, 'a> {
+    /// Index of the row's table in [`WriteBatch::tables`].
+    pub table_index: usize,
+    /// The table (measurement) name.
+    pub table: LpStr<'a>,
+    /// The tags, in input order.
+    pub tags: &'b [Tag<'a>],
+    /// The fields, in input order.
+    pub fields: &'b [Field<'a>],
+    /// Time in nanoseconds since the epoch.
+    pub time: i64,
+    /// The line of the body the row came from.
+    pub line_number: u32,
+}
+
+/// The accepted rows of a request, in input order, with their tables.
+///
+/// Everything borrows from the decoded body; tags and fields of all rows share two flat
+/// vectors, so building a batch costs a few amortized pushes per line.
+#[derive(Debug, Default, Clone)]
+pub struct WriteBatch<'a> {
+    tables: Vec<LpStr<'a>>,
+    rows: Vec<RowIndex>,
+    tags: Vec<Tag<'a>>,
+    fields: Vec<Field<'a>>,
+}
+
+impl<'a> WriteBatch<'a> {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a validated line; `time` is its timestamp in nanoseconds (the caller supplies
+    /// the ingest time for lines without one).
+    pub fn push(&mut self, line: &Line<'_, 'a>, time: i64) {
+        let table = match self.rows.last() {
+            Some(last) if self.tables[last.table as usize] == line.measurement => last.table,
+            _ => match self.tables.iter().position(|t| *t == line.measurement) {
+                Some(i) => i as u32,
+                None => {
+                    self.tables.push(line.measurement);
+                    (self.tables.len() - 1) as u32
+                }
+            },
+        };
+        let tags_start = self.tags.len() as u32;
+        self.tags.extend_from_slice(line.tags);
+        let fields_start = self.fields.len() as u32;
+        self.fields.extend_from_slice(line.fields);
+        self.rows.push(RowIndex {
+            table,
+            tags: tags_start..self.tags.len() as u32,
+            fields: fields_start..self.fields.len() as u32,
+            time,
+            line_number: line.line_number,
+        });
+    }
+
+    /// The tables that have rows, in order of first appearance.
+    pub fn tables(&self) -> &[LpStr<'a>] {
+        &self.tables
+    }
+
+    /// Number of rows (points).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Number of field values over all rows.
+    pub fn field_count(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// The rows in input order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_, 'a>> + '_ {
+        self.rows.iter().map(|r| self.row(r))
+    }
+
+    /// The rows of the table at `table_index`, in input order.
+    pub fn table_rows(&self, table_index: usize) -> impl Iterator<Item = Row<'_, 'a>> + '_ {
+        self.rows
+            .iter()
+            .filter(move |r| r.table as usize == table_index)
+            .map(|r| self.row(r))
+    }
+
+    fn row(&self, r: &RowIndex) -> Row<'_, 'a> {
+        Row {
+            table_index: r.table as usize,
+            table: self.tables[r.table as usize],
+            tags: &self.tags[r.tags.start as usize..r.tags.end as usize],
+            fields: &self.fields[r.fields.start as usize..r.fields.end as usize],
+            time: r.time,
+            line_number: r.line_number,
+        }
+    }
+
+    /// The batch as canonical line protocol: one line per row, tags sorted by key, booleans
+    /// as `true`/`false`, single spaces, nanosecond timestamps, `\n` endings. Names and
+    /// numbers keep their original spelling, which parses to the same values.
+    pub fn to_line_protocol(&self) -> String {
+        let mut out = String::with_capacity(self.rows.len() * 64);
+        self.write_line_protocol(&mut out);
+        out
+    }
+
+    /// Appends the canonical line protocol of the batch to `out`.
+    pub fn write_line_protocol(&self, out: &mut String) {
+        let mut order: Vec<usize> = Vec::new();
+        for row in self.rows() {
+            out.push_str(row.table.raw());
+            order.clear();
+            order.extend(0..row.tags.len());
+            if !row
+                .tags
+                .windows(2)
+                .all(|w| w[0].key.as_str() <= w[1].key.as_str())
+            {
+                order.sort_by(|&a, &b| row.tags[a].key.as_str().cmp(&row.tags[b].key.as_str()));
+            }
+            for &i in &order {
+                let tag = &row.tags[i];
+                out.push(',');
+                out.push_str(tag.key.raw());
+                out.push('=');
+                out.push_str(tag.value.raw());
+            }
+            for (i, field) in row.fields.iter().enumerate() {
+                out.push(if i == 0 { ' ' } else { ',' });
+                out.push_str(field.key.raw());
+                out.push('=');
+                match field.value {
+                    FieldValue::Boolean(true) => out.push_str("true"),
+                    FieldValue::Boolean(false) => out.push_str("false"),
+                    _ => out.push_str(field.raw_value),
+                }
+            }
+            let _ = writeln!(out, " {}", row.time);
+        }
+    }
+}

@@ -1,0 +1,718 @@
+//! Line protocol: a zero-copy scanner and validator.
+//!
+//! [`LineParser`] walks a UTF-8 body one line at a time. Each [`Line`] borrows its names and
+//! string values from the body (escapes are resolved only when asked, see [`LpStr`]) and its
+//! tag and field lists from the parser's reusable scratch space, so a valid line costs no
+//! allocation. Every line is fully validated: grammar, escapes, typed values with range
+//! checks, duplicate tags and fields, the reserved `time` name, tag/field name clashes, and
+//! the timestamp converted to nanoseconds.
+//!
+//! ```
+//! use linegate::lp::{FieldValue, LineParser};
+//! use linegate::Precision;
+//!
+//! let body = "cpu,host=a usage=0.5,cores=4i 1700000000\n# a comment\nmem free=\n";
+//! let mut parser = LineParser::new(body, Precision::Second);
+//! let line = parser.next_line().unwrap().unwrap();
+//! assert_eq!(line.measurement.as_str(), "cpu");
+//! assert_eq!(line.fields[1].value, FieldValue::Integer(4));
+//! assert_eq!(line.timestamp, Some(1_700_000_000_000_000_000));
+//! let error = parser.next_line().unwrap().unwrap_err();
+//! assert_eq!((error.line, error.column), (3, 10));
+//! assert_eq!(error.kind.to_string(), "missing value for field 'free'");
+//! assert!(parser.next_line().is_none());
+//! ```
+
+mod error;
+mod number;
+
+use std::borrow::Cow;
+use std::fmt;
+
+pub use error::{LineError, LineErrorKind, ORIGINAL_LINE_LIMIT};
+
+use crate::precision::Precision;
+use error::{locate, quote};
+use number::{parse_number, parse_timestamp, Number, NumberError};
+
+/// Longest measurement, key, tag value or string value accepted, in bytes (as InfluxDB 3).
+pub const MAX_STRING_BYTES: usize = 1 << 20;
+
+/// Which escapes apply to a piece of text; they differ by position in the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escapes {
+    /// The raw text contains no escape sequence: raw text and value are the same.
+    None,
+    /// Measurement: `\,` `\ ` `\\`.
+    Measurement,
+    /// Tag key, tag value or field key: `\,` `\=` `\ ` `\\`.
+    Key,
+    /// String field value: `\"` `\\`.
+    String,
+}
+
+/// A name or string value as written in the body, with escapes resolved on demand.
+#[derive(Clone, Copy)]
+pub struct LpStr<'a> {
+    raw: &'a str,
+    escapes: Escapes,
+}
+
+impl<'a> LpStr<'a> {
+    /// Text without any escape sequence.
+    pub const fn plain(raw: &'a str) -> Self {
+        LpStr {
+            raw,
+            escapes: Escapes::None,
+        }
+    }
+
+    /// The text exactly as written in the body (without the quotes of a string value).
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+
+    /// Which escapes the raw text uses.
+    pub fn escapes(&self) -> Escapes {
+        self.escapes
+    }
+
+    /// The value: borrowed when the raw text has no escapes, unescaped otherwise.
+    pub fn as_str(&self) -> Cow<'a, str> {
+        let special: &[u8] = match self.escapes {
+            Escapes::None => return Cow::Borrowed(self.raw),
+            Escapes::Measurement => b", \\",
+            Escapes::Key => b",= \\",
+            Escapes::String => b"\"\\",
+        };
+        let mut out = String::with_capacity(self.raw.len());
+        let mut rest = self.raw;
+        while let Some(i) = rest.find('\\') {
+            out.push_str(&rest[..i]);
+            match rest.as_bytes().get(i + 1) {
+                Some(c) if special.contains(c) => {
+                    out.push(*c as char);
+                    rest = &rest[i + 2..];
+                }
+                _ => {
+                    out.push('\\');
+                    rest = &rest[i + 1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        Cow::Owned(out)
+    }
+
+    /// Whether two texts have the same value (escapes resolved).
+    pub fn same_value(&self, other: &LpStr<'_>) -> bool {
+        if self.escapes == Escapes::None && other.escapes == Escapes::None {
+            self.raw == other.raw
+        } else {
+            self.as_str() == other.as_str()
+        }
+    }
+
+    fn is(&self, value: &str) -> bool {
+        self.raw == value || (self.escapes != Escapes::None && self.as_str() == value)
+    }
+}
+
+impl fmt::Debug for LpStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.as_str(), f)
+    }
+}
+
+impl fmt::Display for LpStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+impl PartialEq for LpStr<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_value(other)
+    }
+}
+
+impl PartialEq<&str> for LpStr<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.is(other)
+    }
+}
+
+/// A typed field value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldValue<'a> {
+    /// `1.5`, `1`, `-2e3`.
+    Float(f64),
+    /// `1i`.
+    Integer(i64),
+    /// `1u`.
+    UInteger(u64),
+    /// `"text"`.
+    String(LpStr<'a>),
+    /// `t`, `true`, `F`, `FALSE` …
+    Boolean(bool),
+}
+
+impl FieldValue<'_> {
+    /// The type's name as users see it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FieldValue::Float(_) => "float",
+            FieldValue::Integer(_) => "integer",
+            FieldValue::UInteger(_) => "unsigned",
+            FieldValue::String(_) => "string",
+            FieldValue::Boolean(_) => "boolean",
+        }
+    }
+}
+
+/// `key=value` in the tag set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tag<'a> {
+    /// The tag key.
+    pub key: LpStr<'a>,
+    /// The tag value.
+    pub value: LpStr<'a>,
+}
+
+/// `key=value` in the field set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field<'a> {
+    /// The field key.
+    pub key: LpStr<'a>,
+    /// The parsed value.
+    pub value: FieldValue<'a>,
+    /// The value exactly as written (a string with its quotes), reused when re-encoding.
+    pub raw_value: &'a str,
+}
+
+/// One valid line. Tags and fields are in input order.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'p, 'a> {
+    /// The measurement (table) name.
+    pub measurement: LpStr<'a>,
+    /// The tag set.
+    pub tags: &'p [Tag<'a>],
+    /// The field set, never empty.
+    pub fields: &'p [Field<'a>],
+    /// The timestamp in nanoseconds, if the line had one.
+    pub timestamp: Option<i64>,
+    /// 1-based physical line number where the line starts.
+    pub line_number: u32,
+    /// Byte offset of the line's first character in the body.
+    pub offset: usize,
+}
+
+/// Byte class tables: `true` where a name of that kind stops or needs attention.
+const fn stop_table(stops: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < stops.len() {
+        table[stops[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+static MEASUREMENT_STOP: [bool; 256] = stop_table(b" \t\n,\\\0");
+static TAG_KEY_STOP: [bool; 256] = stop_table(b" \t\n,=\\");
+static TAG_VALUE_STOP: [bool; 256] = stop_table(b" \t\n,\\");
+static FIELD_KEY_STOP: [bool; 256] = stop_table(b" \t\n,=\\");
+static VALUE_STOP: [bool; 256] = stop_table(b" \t\n\r,");
+
+/// A located problem inside the line being parsed.
+struct Fail {
+    pos: usize,
+    kind: LineErrorKind,
+}
+
+type Step<T> = Result<T, Fail>;
+
+fn fail<T>(pos: usize, kind: LineErrorKind) -> Step<T> {
+    Err(Fail { pos, kind })
+}
+
+/// Walks a body line by line. See the [module documentation](self).
+pub struct LineParser<'a> {
+    body: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    line_number: u32,
+    precision: Precision,
+    tags: Vec<Tag<'a>>,
+    fields: Vec<Field<'a>>,
+}
+
+impl<'a> LineParser<'a> {
+    /// A parser over `body`, whose timestamps are in `precision`.
+    pub fn new(body: &'a str, precision: Precision) -> Self {
+        LineParser {
+            body,
+            bytes: body.as_bytes(),
+            pos: 0,
+            line_number: 1,
+            precision,
+            tags: Vec::with_capacity(16),
+            fields: Vec::with_capacity(32),
+        }
+    }
+
+    /// The physical line number the parser has reached.
+    pub fn line_number(&self) -> u32 {
+        self.line_number
+    }
+
+    /// The next non-blank, non-comment line, or `None` at the end of the body.
+    ///
+    /// After an error the parser resumes at the next line.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next_line(&mut self) -> Option<Result<Line<'_, 'a>, LineError>> {
+        let b = self.bytes;
+        // Skip blank lines, leading whitespace and comments.
+        loop {
+            while let Some(b' ' | b'\t') = b.get(self.pos) {
+                self.pos += 1;
+            }
+            match b.get(self.pos) {
+                None => return None,
+                Some(b'\n') => {
+                    self.pos += 1;
+                    self.line_number += 1;
+                }
+                Some(b'\r') if matches!(b.get(self.pos + 1), None | Some(b'\n')) => {
+                    self.pos += 1;
+                }
+                Some(b'#') => {
+                    if self.skip_rest_of_line(self.pos) {
+                        self.line_number += 1;
+                    }
+                }
+                Some(_) => break,
+            }
+        }
+        let start = self.pos;
+        let line_number = self.line_number;
+        self.tags.clear();
+        self.fields.clear();
+        match self.parse_line(start) {
+            Ok((measurement, timestamp, end, newlines)) => {
+                self.pos = end;
+                self.line_number += newlines;
+                Some(Ok(Line {
+                    measurement,
+                    tags: &self.tags,
+                    fields: &self.fields,
+                    timestamp,
+                    line_number,
+                    offset: start,
+                }))
+            }
+            Err(Fail { pos, kind }) => {
+                let pos = pos.clamp(start, self.bytes.len());
+                let error = locate(self.body, start, line_number, pos, kind);
+                let before = count_newlines(&self.bytes[start..pos]);
+                let ended = self.skip_rest_of_line(pos);
+                self.line_number = line_number + before + ended as u32;
+                Some(Err(error))
+            }
+        }
+    }
+
+    /// Moves past the next `\n` at or after `from`; returns whether there was one.
+    fn skip_rest_of_line(&mut self, from: usize) -> bool {
+        match self.bytes[from..].iter().position(|&c| c == b'\n') {
+            Some(i) => {
+                self.pos = from + i + 1;
+                true
+            }
+            None => {
+                self.pos = self.bytes.len();
+                false
+            }
+        }
+    }
+
+    /// Parses the line starting at `start`. Returns the measurement, timestamp (ns), the
+    /// position after the line ending, and how many newlines were consumed.
+    fn parse_line(&mut self, start: usize) -> Step<(LpStr<'a>, Option<i64>, usize, u32)> {
+        let b = self.bytes;
+        // Measurement.
+        let (measurement, mut pos) = self.name(start, &MEASUREMENT_STOP, Escapes::Measurement)?;
+        if measurement.raw.is_empty() {
+            return fail(start, LineErrorKind::MissingMeasurement);
+        }
+        // Tag set.
+        while b.get(pos) == Some(&b',') {
+            let key_start = pos + 1;
+            let (key, after_key) = self.name(key_start, &TAG_KEY_STOP, Escapes::Key)?;
+            if key.raw.is_empty() {
+                return fail(key_start, LineErrorKind::MissingTagKey);
+            }
+            if b.get(after_key) != Some(&b'=') {
+                return fail(key_start, LineErrorKind::TagWithoutEquals(quote(key.raw)));
+            }
+            let value_start = after_key + 1;
+            let (value, after_value) = self.name(value_start, &TAG_VALUE_STOP, Escapes::Key)?;
+            if value.raw.is_empty() {
+                return fail(value_start, LineErrorKind::MissingTagValue(quote(key.raw)));
+            }
+            self.tags.push(Tag { key, value });
+            pos = after_value;
+        }
+        match b.get(pos) {
+            Some(b' ') => {}
+            Some(b'\t') => return fail(pos, LineErrorKind::TabSeparator),
+            Some(0) => return fail(pos, LineErrorKind::NulInMeasurement),
+            _ => return fail(pos, LineErrorKind::MissingFields),
+        }
+        pos = skip_spaces(b, pos);
+        if at_line_end(b, pos) {
+            return fail(pos, LineErrorKind::MissingFields);
+        }
+        // Field set.
+        let mut newlines = 0;
+        loop {
+            let key_start = pos;
+            let (key, after_key) = self.name(key_start, &FIELD_KEY_STOP, Escapes::Key)?;
+            if key.raw.is_empty() {
+                return fail(key_start, LineErrorKind::MissingFieldKey);
+            }
+            if b.get(after_key) != Some(&b'=') {
+                return fail(key_start, LineErrorKind::FieldWithoutEquals(quote(key.raw)));
+            }
+            let value_start = after_key + 1;
+            let (value, value_end) = self.field_value(key, value_start, &mut newlines)?;
+            self.fields.push(Field {
+                key,
+                value,
+                raw_value: self.slice(value_start, value_end),
+            });
+            pos = value_end;
+            match b.get(pos) {
+                Some(b',') => {
+                    pos += 1;
+                    // A single trailing comma is accepted, as InfluxDB does.
+                    if matches!(b.get(pos), Some(b' ')) || at_line_end(b, pos) {
+                        break;
+                    }
+                }
+                Some(b'\t') => return fail(pos, LineErrorKind::TabSeparator),
+                _ => break,
+            }
+        }
+        // Timestamp.
+        let mut timestamp = None;
+        if b.get(pos) == Some(&b' ') {
+            pos = skip_spaces(b, pos);
+            if !at_line_end(b, pos) {
+                let ts_start = pos;
+                let (ts, end) = parse_timestamp(b, pos).map_err(|e| {
+                    let text = quote(self.slice(ts_start, token_end(b, ts_start)));
+                    Fail {
+                        pos: ts_start,
+                        kind: match e {
+                            NumberError::Syntax => LineErrorKind::InvalidTimestamp(text),
+                            _ => LineErrorKind::TimestampOutOfRange(text),
+                        },
+                    }
+                })?;
+                if !matches!(b.get(end), None | Some(b' ' | b'\n' | b'\r')) {
+                    let text = quote(self.slice(ts_start, token_end(b, ts_start)));
+                    return fail(ts_start, LineErrorKind::InvalidTimestamp(text));
+                }
+                let nanos = self.precision.to_nanos(ts).ok_or(Fail {
+                    pos: ts_start,
+                    kind: LineErrorKind::TimestampOverflow {
+                        timestamp: ts,
+                        precision: self.precision,
+                    },
+                })?;
+                timestamp = Some(nanos);
+                pos = skip_spaces(b, end);
+            }
+        }
+        // Line end.
+        let end = match b.get(pos) {
+            None => pos,
+            Some(b'\n') => {
+                newlines += 1;
+                pos + 1
+            }
+            Some(b'\r') => match b.get(pos + 1) {
+                None => pos + 1,
+                Some(b'\n') => {
+                    newlines += 1;
+                    pos + 2
+                }
+                Some(_) => return fail(pos, LineErrorKind::StrayCarriageReturn),
+            },
+            Some(b'\t') => return fail(pos, LineErrorKind::TabSeparator),
+            Some(_) => {
+                let text = quote(self.slice(pos, line_end(b, pos)));
+                return fail(pos, LineErrorKind::TrailingContent(text));
+            }
+        };
+        self.check_names()?;
+        Ok((measurement, timestamp, end, newlines))
+    }
+
+    /// Scans a name from `pos` up to a stop byte, honouring backslash escapes.
+    #[inline(always)]
+    fn name(&self, start: usize, stops: &[bool; 256], kind: Escapes) -> Step<(LpStr<'a>, usize)> {
+        let b = self.bytes;
+        let mut pos = start;
+        let mut escaped = false;
+        loop {
+            while let Some(&c) = b.get(pos) {
+                if stops[c as usize] {
+                    break;
+                }
+                pos += 1;
+            }
+            if b.get(pos) != Some(&b'\\') {
+                break;
+            }
+            let escapable: &[u8] = if kind == Escapes::Measurement {
+                b", \\"
+            } else {
+                b",= \\"
+            };
+            match b.get(pos + 1) {
+                Some(c) if escapable.contains(c) => {
+                    escaped = true;
+                    pos += 2;
+                }
+                // Any other backslash stands for itself.
+                _ => pos += 1,
+            }
+        }
+        if pos > start && b[pos - 1] == b'\\' {
+            return fail(pos - 1, LineErrorKind::EndsWithBackslash);
+        }
+        if pos - start > MAX_STRING_BYTES {
+            return fail(start, LineErrorKind::TooLong);
+        }
+        let raw = self.slice(start, pos);
+        let escapes = if escaped { kind } else { Escapes::None };
+        Ok((LpStr { raw, escapes }, pos))
+    }
+
+    /// Parses the value of field `key` at `pos`; returns it and the position after it.
+    #[inline(always)]
+    fn field_value(
+        &self,
+        key: LpStr<'a>,
+        pos: usize,
+        newlines: &mut u32,
+    ) -> Step<(FieldValue<'a>, usize)> {
+        let b = self.bytes;
+        let value = match b.get(pos) {
+            Some(b'0'..=b'9' | b'-') => match parse_number(b, pos) {
+                Ok((number, end)) => {
+                    let value = match number {
+                        Number::Float(v) => FieldValue::Float(v),
+                        Number::Integer(v) => FieldValue::Integer(v),
+                        Number::UInteger(v) => FieldValue::UInteger(v),
+                    };
+                    (value, end)
+                }
+                Err(e) => {
+                    let key = quote(key.raw);
+                    let value = quote(self.slice(pos, token_end(b, pos)));
+                    let kind = match e {
+                        NumberError::Syntax => LineErrorKind::InvalidFieldValue { key, value },
+                        NumberError::IntegerRange => {
+                            LineErrorKind::IntegerOutOfRange { key, value }
+                        }
+                        NumberError::UIntegerRange | NumberError::NegativeUInteger => {
+                            LineErrorKind::UnsignedOutOfRange { key, value }
+                        }
+                        NumberError::FloatRange => LineErrorKind::FloatOutOfRange { key, value },
+                    };
+                    return fail(pos, kind);
+                }
+            },
+            Some(b'"') => {
+                let (text, end, lines) = self.string(key, pos)?;
+                *newlines += lines;
+                (FieldValue::String(text), end)
+            }
+            Some(b't' | b'T' | b'f' | b'F') => {
+                let end = token_end(b, pos);
+                let value = match &b[pos..end] {
+                    b"t" | b"T" | b"true" | b"True" | b"TRUE" => true,
+                    b"f" | b"F" | b"false" | b"False" | b"FALSE" => false,
+                    _ => {
+                        return fail(
+                            pos,
+                            LineErrorKind::InvalidFieldValue {
+                                key: quote(key.raw),
+                                value: quote(self.slice(pos, end)),
+                            },
+                        )
+                    }
+                };
+                (FieldValue::Boolean(value), end)
+            }
+            None | Some(b' ' | b',' | b'\n' | b'\r' | b'\t') => {
+                return fail(pos, LineErrorKind::MissingFieldValue(quote(key.raw)))
+            }
+            Some(_) => {
+                return fail(
+                    pos,
+                    LineErrorKind::InvalidFieldValue {
+                        key: quote(key.raw),
+                        value: quote(self.slice(pos, token_end(b, pos))),
+                    },
+                )
+            }
+        };
+        // A value must be followed by a separator or the line end.
+        if let Some(&c) = b.get(value.1) {
+            if !VALUE_STOP[c as usize] {
+                return fail(
+                    pos,
+                    LineErrorKind::InvalidFieldValue {
+                        key: quote(key.raw),
+                        value: quote(self.slice(pos, token_end(b, value.1))),
+                    },
+                );
+            }
+        }
+        Ok(value)
+    }
+
+    /// Scans a double-quoted string value at `open` (the `"`). Returns the text between the
+    /// quotes, the position after the closing quote and the newlines inside.
+    fn string(&self, key: LpStr<'a>, open: usize) -> Step<(LpStr<'a>, usize, u32)> {
+        let b = self.bytes;
+        let start = open + 1;
+        let mut pos = start;
+        let mut escaped = false;
+        loop {
+            match b[pos.min(b.len())..]
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\')
+            {
+                None => return fail(open, LineErrorKind::UnterminatedString(quote(key.raw))),
+                Some(i) => {
+                    pos += i;
+                    if b[pos] == b'"' {
+                        break;
+                    }
+                    if matches!(b.get(pos + 1), Some(b'"' | b'\\')) {
+                        escaped = true;
+                    }
+                    pos += 2;
+                }
+            }
+        }
+        if pos - start > MAX_STRING_BYTES {
+            return fail(start, LineErrorKind::TooLong);
+        }
+        let raw = self.slice(start, pos);
+        let lines = count_newlines(raw.as_bytes());
+        let escapes = if escaped {
+            Escapes::String
+        } else {
+            Escapes::None
+        };
+        Ok((LpStr { raw, escapes }, pos + 1, lines))
+    }
+
+    /// The per-line rules: no duplicate tags or fields, `time` reserved, no tag/field clash.
+    fn check_names(&self) -> Step<()> {
+        let at = |name: &LpStr<'a>| name.raw.as_ptr() as usize - self.body.as_ptr() as usize;
+        for (i, tag) in self.tags.iter().enumerate() {
+            if tag.key.is("time") {
+                return fail(at(&tag.key), LineErrorKind::ReservedName("time".into()));
+            }
+            if self.tags[..i].iter().any(|t| t.key.same_value(&tag.key)) {
+                return fail(
+                    at(&tag.key),
+                    LineErrorKind::DuplicateTag(quote(&tag.key.as_str())),
+                );
+            }
+        }
+        for (i, field) in self.fields.iter().enumerate() {
+            if field.key.is("time") {
+                return fail(at(&field.key), LineErrorKind::ReservedName("time".into()));
+            }
+            if self.fields[..i]
+                .iter()
+                .any(|f| f.key.same_value(&field.key))
+            {
+                return fail(
+                    at(&field.key),
+                    LineErrorKind::DuplicateField(quote(&field.key.as_str())),
+                );
+            }
+            if self.tags.iter().any(|t| t.key.same_value(&field.key)) {
+                return fail(
+                    at(&field.key),
+                    LineErrorKind::TagFieldClash(quote(&field.key.as_str())),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// `body[start..end]`; both ends are always at ASCII bytes or the ends of the body.
+    #[inline(always)]
+    fn slice(&self, start: usize, end: usize) -> &'a str {
+        let end = end.min(self.body.len());
+        let start = start.min(end);
+        // Fall back to an empty string rather than panic if an invariant were ever broken.
+        self.body.get(start..end).unwrap_or("")
+    }
+}
+
+#[inline(always)]
+fn skip_spaces(b: &[u8], mut pos: usize) -> usize {
+    while b.get(pos) == Some(&b' ') {
+        pos += 1;
+    }
+    pos
+}
+
+/// Whether `pos` is at the end of a line: end of body, `\n`, or `\r` ending the line.
+#[inline(always)]
+fn at_line_end(b: &[u8], pos: usize) -> bool {
+    match b.get(pos) {
+        None | Some(b'\n') => true,
+        Some(b'\r') => matches!(b.get(pos + 1), None | Some(b'\n')),
+        _ => false,
+    }
+}
+
+/// End of the token at `pos`: the next separator or line end.
+fn token_end(b: &[u8], pos: usize) -> usize {
+    b[pos.min(b.len())..]
+        .iter()
+        .position(|&c| VALUE_STOP[c as usize])
+        .map_or(b.len(), |i| pos + i)
+}
+
+/// End of the physical line containing `pos`, before any `\r\n`.
+fn line_end(b: &[u8], pos: usize) -> usize {
+    let end = b[pos.min(b.len())..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(b.len(), |i| pos + i);
+    if end > pos && b[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
+}
+
+fn count_newlines(b: &[u8]) -> u32 {
+    b.iter().filter(|&&c| c == b'\n').count() as u32
+}
+
+#[cfg(test)]
+mod tests;
