@@ -1,1 +1,325 @@
-//! Browser bindings.
+//! Browser bindings (feature `wasm`): validate line protocol in the tab with the same core.
+//!
+//! ```js
+//! import init, { validate, toCanonical } from "./pkg/linegate.js";
+//! await init();
+//! const result = validate("cpu,host=a usage=0.5 1700000000\n", { endpoint: "v3" });
+//! // { lines: 1, points: 1, fields: 1, bytes: 33, errors: [], rows: [...], tables: [...] }
+//! ```
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::body::{BodyDecoder, ContentEncoding};
+use crate::lp::{FieldValue, LineParser};
+use crate::params::Endpoint;
+use crate::precision::Precision;
+use crate::WriteBatch;
+
+/// Options read from the JavaScript object passed to [`validate`] and [`to_canonical`].
+struct Options {
+    endpoint: Endpoint,
+    precision: Precision,
+    max_rows: usize,
+    now: i64,
+    first_line: u32,
+}
+
+fn get(options: &JsValue, key: &str) -> Option<JsValue> {
+    if !options.is_object() {
+        return None;
+    }
+    js_sys::Reflect::get(options, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+impl Options {
+    fn read(options: &JsValue) -> Result<Options, JsError> {
+        let endpoint = match get(options, "endpoint")
+            .and_then(|v| v.as_string())
+            .as_deref()
+        {
+            None | Some("v3") => Endpoint::V3,
+            Some("v1") => Endpoint::V1,
+            Some("v2") => Endpoint::V2,
+            Some(other) => return Err(JsError::new(&format!("unknown endpoint '{other}'"))),
+        };
+        let precision = match get(options, "precision").and_then(|v| v.as_string()) {
+            None => endpoint.default_precision(),
+            Some(p) if p.is_empty() => endpoint.default_precision(),
+            Some(p) => endpoint
+                .parse_precision(&p)
+                .map_err(|e| JsError::new(&e.message(endpoint)))?,
+        };
+        let number = |key: &str| get(options, key).and_then(|v| v.as_f64());
+        Ok(Options {
+            endpoint,
+            precision,
+            max_rows: number("maxRows").map_or(1000, |n| n.max(0.0) as usize),
+            now: number("now").map_or_else(|| (js_sys::Date::now() * 1e6) as i64, |n| n as i64),
+            first_line: number("firstLine").map_or(1, |n| n.max(1.0) as u32),
+        })
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    endpoint: &'static str,
+    precision: &'static str,
+    lines: u32,
+    points: u32,
+    fields: u32,
+    bytes: usize,
+    errors: Vec<ErrorReport>,
+    rows: Vec<RowReport>,
+    tables: Vec<TableReport>,
+    conflicts: Vec<Conflict>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorReport {
+    line: u32,
+    column: u32,
+    message: String,
+    original_line: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RowReport {
+    line: u32,
+    table: String,
+    tags: Vec<(String, String)>,
+    fields: Vec<FieldReport>,
+    /// Nanoseconds as a decimal string (JavaScript numbers lose precision past 2^53).
+    time_ns: String,
+    time_rfc3339: String,
+}
+
+#[derive(Serialize)]
+struct FieldReport {
+    key: String,
+    r#type: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct TableReport {
+    name: String,
+    tags: Vec<String>,
+    fields: Vec<(String, &'static str)>,
+    rows: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Conflict {
+    line: u32,
+    table: String,
+    column: String,
+    expected: &'static str,
+    found: &'static str,
+}
+
+fn value_text(value: &FieldValue<'_>) -> String {
+    match value {
+        FieldValue::Float(v) => v.to_string(),
+        FieldValue::Integer(v) => v.to_string(),
+        FieldValue::UInteger(v) => v.to_string(),
+        FieldValue::Boolean(v) => v.to_string(),
+        FieldValue::String(s) => s.as_str().into_owned(),
+    }
+}
+
+/// Schema of each table seen in the batch, and the lines that disagree with it.
+fn schema(batch: &WriteBatch<'_>) -> (Vec<TableReport>, Vec<Conflict>) {
+    let mut tables: Vec<TableReport> = batch
+        .tables()
+        .iter()
+        .map(|t| TableReport {
+            name: t.as_str().into_owned(),
+            tags: Vec::new(),
+            fields: Vec::new(),
+            rows: 0,
+        })
+        .collect();
+    let mut conflicts = Vec::new();
+    for row in batch.rows() {
+        let table = &mut tables[row.table_index];
+        table.rows += 1;
+        for tag in row.tags {
+            let key = tag.key.as_str();
+            if let Some((_, ty)) = table.fields.iter().find(|(f, _)| *f == key) {
+                conflicts.push(Conflict {
+                    line: row.line_number,
+                    table: table.name.clone(),
+                    column: key.into_owned(),
+                    expected: ty,
+                    found: "tag",
+                });
+            } else if !table.tags.iter().any(|t| *t == key) {
+                table.tags.push(key.into_owned());
+            }
+        }
+        for field in row.fields {
+            let key = field.key.as_str();
+            let ty = field.value.type_name();
+            if table.tags.iter().any(|t| *t == key) {
+                conflicts.push(Conflict {
+                    line: row.line_number,
+                    table: table.name.clone(),
+                    column: key.into_owned(),
+                    expected: "tag",
+                    found: ty,
+                });
+            } else if let Some((_, existing)) = table.fields.iter().find(|(f, _)| *f == key) {
+                if *existing != ty {
+                    conflicts.push(Conflict {
+                        line: row.line_number,
+                        table: table.name.clone(),
+                        column: key.into_owned(),
+                        expected: existing,
+                        found: ty,
+                    });
+                }
+            } else {
+                table.fields.push((key.into_owned(), ty));
+            }
+        }
+    }
+    (tables, conflicts)
+}
+
+/// Validates `text` as the chosen endpoint would.
+///
+/// Options: `endpoint` (`"v1"`, `"v2"`, `"v3"`; default v3), `precision` (default: the
+/// endpoint's), `maxRows` (rows returned in `rows`, default 1000), `now` (ingest time in
+/// ns for lines without a timestamp; default the clock), `firstLine` (line number of the
+/// first line, for validating a large text in chunks).
+#[wasm_bindgen]
+pub fn validate(text: &str, options: JsValue) -> Result<JsValue, JsError> {
+    let options = Options::read(&options)?;
+    let mut parser = LineParser::new(text, options.precision);
+    let mut batch = WriteBatch::new();
+    let mut errors = Vec::new();
+    let mut lines = 0;
+    let default_time = options.precision.truncate(options.now);
+    let offset = options.first_line - 1;
+    while let Some(line) = parser.next_line() {
+        lines += 1;
+        match line {
+            Ok(line) => batch.push(&line, line.timestamp.unwrap_or(default_time)),
+            Err(e) => errors.push(ErrorReport {
+                line: e.line + offset,
+                column: e.column,
+                message: e.kind.to_string(),
+                original_line: e.original_line,
+            }),
+        }
+    }
+    let rows = batch
+        .rows()
+        .take(options.max_rows)
+        .map(|row| RowReport {
+            line: row.line_number + offset,
+            table: row.table.as_str().into_owned(),
+            tags: row
+                .tags
+                .iter()
+                .map(|t| (t.key.as_str().into_owned(), t.value.as_str().into_owned()))
+                .collect(),
+            fields: row
+                .fields
+                .iter()
+                .map(|f| FieldReport {
+                    key: f.key.as_str().into_owned(),
+                    r#type: f.value.type_name(),
+                    value: value_text(&f.value),
+                })
+                .collect(),
+            time_ns: row.time.to_string(),
+            time_rfc3339: rfc3339(row.time),
+        })
+        .collect();
+    let (tables, mut conflicts) = schema(&batch);
+    for conflict in &mut conflicts {
+        conflict.line += offset;
+    }
+    let report = Report {
+        endpoint: options.endpoint.path(),
+        precision: options.precision.as_str(),
+        lines,
+        points: batch.len() as u32,
+        fields: batch.field_count() as u32,
+        bytes: text.len(),
+        errors,
+        rows,
+        tables,
+        conflicts,
+    };
+    report
+        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The accepted lines of `text` as canonical line protocol with nanosecond timestamps.
+#[wasm_bindgen(js_name = toCanonical)]
+pub fn to_canonical(text: &str, options: JsValue) -> Result<String, JsError> {
+    let options = Options::read(&options)?;
+    let mut parser = LineParser::new(text, options.precision);
+    let mut batch = WriteBatch::new();
+    let default_time = options.precision.truncate(options.now);
+    while let Some(line) = parser.next_line() {
+        if let Ok(line) = line {
+            batch.push(&line, line.timestamp.unwrap_or(default_time));
+        }
+    }
+    Ok(batch.to_line_protocol())
+}
+
+/// Inflates a gzip file (such as a `.lp.gz` upload) with the core's decoder.
+#[wasm_bindgen(js_name = gunzip)]
+pub fn gunzip(bytes: &[u8], limit: Option<f64>) -> Result<String, JsError> {
+    let limit = limit.map_or(256 << 20, |l| l as usize);
+    let decoded = BodyDecoder::decode(ContentEncoding::Gzip, limit, bytes)
+        .map_err(|e| JsError::new(&e.message(Endpoint::V3)))?;
+    String::from_utf8(decoded).map_err(|e| {
+        let err = crate::write::utf8(e.as_bytes()).err();
+        JsError::new(&err.map_or_else(|| e.to_string(), |e| e.message(Endpoint::V3)))
+    })
+}
+
+/// RFC 3339 UTC with nanoseconds, e.g. `2023-11-14T22:13:20.000000001Z`.
+pub fn rfc3339(nanos: i64) -> String {
+    let secs = nanos.div_euclid(1_000_000_000);
+    let frac = nanos.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + (month <= 2) as i64;
+    let mut out = format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    if frac != 0 {
+        out.push_str(&format!(".{frac:09}"));
+        while out.ends_with('0') {
+            out.pop();
+        }
+    }
+    out.push('Z');
+    out
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything the tests and benchmarks need on a fresh machine. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: the locked tree wants a webpki-roots version the registry lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if ! command -v cargo-fuzz >/dev/null; then
+  step "cargo install cargo-fuzz"
+  cargo install cargo-fuzz --locked || cargo install cargo-fuzz
+fi
+
+if ! command -v node >/dev/null; then
+  step "apt-get install nodejs"
+  apt-get update -qq && apt-get install -y -qq nodejs npm
+fi

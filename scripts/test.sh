@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The one command that runs every test: installs what it needs, then native tests,
+# formatting and lints, the wasm tests under Node, and a short fuzzing run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+scripts/setup.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (native, all targets)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo clippy (wasm32, feature wasm)"
+cargo clippy --target wasm32-unknown-unknown --features wasm --lib --tests -- -D warnings
+
+step "cargo test (native)"
+cargo test --workspace
+
+step "wasm-bindgen tests under Node"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown --features wasm --test wasm
+
+if [ -d fuzz ]; then
+  step "fuzz targets (short run)"
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+fi
+
+step "all tests passed"

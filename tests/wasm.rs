@@ -1,0 +1,128 @@
+//! wasm-bindgen tests of the browser bindings, run under Node:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown --features wasm --test wasm`
+#![cfg(all(target_arch = "wasm32", feature = "wasm"))]
+
+use js_sys::{Array, Object, Reflect};
+use linegate::wasm::{gunzip, rfc3339, to_canonical, validate};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
+    }
+    object.into()
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(key)).unwrap()
+}
+
+fn number(value: &JsValue, key: &str) -> f64 {
+    get(value, key).as_f64().unwrap()
+}
+
+fn string(value: &JsValue, key: &str) -> String {
+    get(value, key).as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn valid_input_reports_counts_rows_and_schema() {
+    let text = "cpu,host=a usage=0.5,cores=4i 1700000000\n# comment\n\ncpu,host=b usage=1 1700000001\nmem free=10u,ok=T 1700000002\n";
+    let report = validate(
+        text,
+        options(&[("precision", "s".into()), ("endpoint", "v1".into())]),
+    )
+    .unwrap();
+    assert_eq!(number(&report, "lines"), 3.0);
+    assert_eq!(number(&report, "points"), 3.0);
+    assert_eq!(number(&report, "fields"), 5.0);
+    assert_eq!(number(&report, "bytes"), text.len() as f64);
+    assert_eq!(string(&report, "endpoint"), "/write");
+    assert_eq!(Array::from(&get(&report, "errors")).length(), 0);
+    let rows = Array::from(&get(&report, "rows"));
+    assert_eq!(rows.length(), 3);
+    let first = rows.get(0);
+    assert_eq!(string(&first, "table"), "cpu");
+    assert_eq!(string(&first, "timeNs"), "1700000000000000000");
+    assert_eq!(string(&first, "timeRfc3339"), "2023-11-14T22:13:20Z");
+    let field = Array::from(&get(&first, "fields")).get(1);
+    assert_eq!(string(&field, "key"), "cores");
+    assert_eq!(string(&field, "type"), "integer");
+    assert_eq!(string(&field, "value"), "4");
+    let tables = Array::from(&get(&report, "tables"));
+    assert_eq!(tables.length(), 2);
+    assert_eq!(number(&tables.get(0), "rows"), 2.0);
+    assert_eq!(Array::from(&get(&report, "conflicts")).length(), 0);
+}
+
+#[wasm_bindgen_test]
+fn bad_lines_carry_line_column_and_message() {
+    let text = "cpu v=1\n\ncpu v=\ncpu v=1i 12.5\n";
+    let report = validate(text, JsValue::UNDEFINED).unwrap();
+    let errors = Array::from(&get(&report, "errors"));
+    assert_eq!(errors.length(), 2);
+    let first = errors.get(0);
+    assert_eq!(number(&first, "line"), 3.0);
+    assert_eq!(number(&first, "column"), 7.0);
+    assert_eq!(string(&first, "message"), "missing value for field 'v'");
+    assert_eq!(string(&first, "originalLine"), "cpu v=");
+    assert_eq!(number(&errors.get(1), "line"), 4.0);
+    assert_eq!(number(&errors.get(1), "column"), 10.0);
+}
+
+#[wasm_bindgen_test]
+fn conflicts_inside_the_batch_are_listed() {
+    let report = validate("m,a=1 v=1\nm v=2i\nm a=3\n", JsValue::UNDEFINED).unwrap();
+    let conflicts = Array::from(&get(&report, "conflicts"));
+    assert_eq!(conflicts.length(), 2);
+    assert_eq!(number(&conflicts.get(0), "line"), 2.0);
+    assert_eq!(string(&conflicts.get(0), "expected"), "float");
+    assert_eq!(string(&conflicts.get(0), "found"), "integer");
+    assert_eq!(string(&conflicts.get(1), "column"), "a");
+    assert_eq!(string(&conflicts.get(1), "expected"), "tag");
+}
+
+#[wasm_bindgen_test]
+fn precision_changes_times_and_first_line_offsets_numbers() {
+    let ms = validate(
+        "m v=1 1700000000000",
+        options(&[("precision", "ms".into())]),
+    )
+    .unwrap();
+    let row = Array::from(&get(&ms, "rows")).get(0);
+    assert_eq!(string(&row, "timeNs"), "1700000000000000000");
+    let chunk = validate("m v=\n", options(&[("firstLine", 101.into())])).unwrap();
+    assert_eq!(
+        number(&Array::from(&get(&chunk, "errors")).get(0), "line"),
+        101.0
+    );
+    assert!(validate("m v=1", options(&[("precision", "xs".into())])).is_err());
+    assert!(validate("m v=1", options(&[("endpoint", "v9".into())])).is_err());
+}
+
+#[wasm_bindgen_test]
+fn canonical_output_and_gunzip() {
+    let canonical = to_canonical(
+        "m,z=1,a=2 b=T,s=\"x\" 1700000000\nbad\n",
+        options(&[("precision", "s".into())]),
+    )
+    .unwrap();
+    assert_eq!(canonical, "m,a=2,z=1 b=true,s=\"x\" 1700000000000000000\n");
+    // gzip of "m v=1\n" (made with Python's gzip, mtime 0).
+    let gz: [u8; 26] = [
+        31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 203, 85, 40, 179, 53, 228, 2, 0, 12, 245, 6, 128, 6, 0, 0,
+        0,
+    ];
+    assert_eq!(gunzip(&gz, None).unwrap(), "m v=1\n");
+    assert!(gunzip(b"not gzip", None).is_err());
+}
+
+#[wasm_bindgen_test]
+fn rfc3339_formats() {
+    assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    assert_eq!(rfc3339(1_500_000_000), "1970-01-01T00:00:01.5Z");
+    assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
+    assert_eq!(rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00Z");
+}
