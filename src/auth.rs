@@ -66,7 +66,8 @@ impl Credentials {
     ///
     /// 1. on `/write` and `/query` only, a `p` query parameter (the header is then ignored);
     /// 2. the `Authorization` header: `Bearer <t>`, `Token <t>` or `Basic base64(user:t)`,
-    ///    scheme words case-sensitive, exactly one space;
+    ///    scheme words case-sensitive, exactly one space, visible ASCII only; `Basic` takes
+    ///    what follows the last `:` of the decoded credentials;
     /// 3. otherwise no credentials (`Ok(None)`).
     ///
     /// A header that is present but not of those forms is a 400
@@ -90,6 +91,13 @@ impl Credentials {
     /// Parses an `Authorization` header value.
     pub fn from_header(header: &[u8]) -> Result<Credentials, WriteError> {
         let malformed = || WriteError::MalformedAuthorization;
+        // Visible ASCII and tab only, as `HeaderValue::to_str` (InfluxDB answers 500 there).
+        if !header
+            .iter()
+            .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
+        {
+            return Err(malformed());
+        }
         let header = std::str::from_utf8(header).map_err(|_| malformed())?;
         let (scheme, value) = header.split_once(' ').ok_or_else(malformed)?;
         if value.contains(' ') {
@@ -108,6 +116,7 @@ impl Credentials {
             .decode(value)
             .map_err(|_| malformed())?;
         let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+        // GUIDE §2: the token is what follows the last `:`; the user is ignored.
         let (_user, token) = decoded.rsplit_once(':').ok_or_else(malformed)?;
         Ok(Credentials::new(AuthScheme::Basic, token))
     }
@@ -195,6 +204,7 @@ impl Scope {
         } else {
             Err(WriteError::Forbidden {
                 database: database.to_owned(),
+                access,
             })
         }
     }

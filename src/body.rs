@@ -1,7 +1,7 @@
 //! Request bodies: `Content-Encoding`, streaming gzip inflate, and size caps enforced while
 //! the bytes arrive — a gzip bomb stops at the cap having inflated no more than the cap.
 
-use miniz_oxide::inflate::stream::{inflate, InflateState};
+use miniz_oxide::inflate::stream::{inflate, InflateState, ZeroReset};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use crate::error::WriteError;
@@ -40,8 +40,8 @@ impl ContentEncoding {
 
 /// Where the gzip decoder is within the current member.
 enum GzipStage {
-    /// Collecting the member header (fixed 10 bytes plus optional parts).
-    Header(Vec<u8>),
+    /// Reading the member header (fixed 10 bytes plus optional parts).
+    Header(HeaderReader),
     /// Inflating the deflate stream.
     Deflate(Box<InflateState>),
     /// Collecting the 8-byte trailer (CRC32, size mod 2^32).
@@ -67,6 +67,11 @@ pub struct BodyDecoder {
     gzip: GzipStage,
     member_start: usize,
     crc: crc32fast::Hasher,
+    /// Where inflate writes before the bytes are appended to `out` (allocated with the
+    /// first member, so a push costs no more than the bytes it brings).
+    scratch: Vec<u8>,
+    /// The inflate state of the last member, reused (zeroed, as a fresh one) by the next.
+    spare: Option<Box<InflateState>>,
 }
 
 impl BodyDecoder {
@@ -77,9 +82,11 @@ impl BodyDecoder {
             limit,
             raw_len: 0,
             out: Vec::new(),
-            gzip: GzipStage::Header(Vec::new()),
+            gzip: GzipStage::Header(HeaderReader::new()),
             member_start: 0,
             crc: crc32fast::Hasher::new(),
+            scratch: Vec::new(),
+            spare: None,
         }
     }
 
@@ -142,34 +149,43 @@ impl BodyDecoder {
         while !input.is_empty() {
             match &mut self.gzip {
                 GzipStage::Between => {
-                    self.gzip = GzipStage::Header(Vec::new());
+                    self.gzip = GzipStage::Header(HeaderReader::new());
                 }
                 GzipStage::Header(header) => {
-                    let before = header.len();
-                    header.extend_from_slice(input);
-                    match gzip_header_len(header) {
-                        Err(()) => return invalid("invalid gzip header"),
-                        Ok(None) => {
-                            if header.len() > 64 * 1024 {
-                                return invalid("invalid gzip header");
-                            }
-                            return Ok(());
+                    let (used, done) = header
+                        .read(input)
+                        .map_err(|m| WriteError::InvalidGzip(m.to_owned()))?;
+                    input = &input[used..];
+                    if !done {
+                        debug_assert!(input.is_empty());
+                        return Ok(());
+                    }
+                    let state = match self.spare.take() {
+                        Some(mut state) => {
+                            state.reset_as(ZeroReset);
+                            state
                         }
-                        Ok(Some(len)) => {
-                            input = &input[len - before..];
-                            self.gzip =
-                                GzipStage::Deflate(InflateState::new_boxed(DataFormat::Raw));
-                            self.member_start = self.out.len();
-                            self.crc = crc32fast::Hasher::new();
-                        }
+                        None => InflateState::new_boxed(DataFormat::Raw),
+                    };
+                    self.gzip = GzipStage::Deflate(state);
+                    self.member_start = self.out.len();
+                    self.crc = crc32fast::Hasher::new();
+                    if self.scratch.is_empty() {
+                        self.scratch = vec![0; SCRATCH];
                     }
                 }
                 GzipStage::Deflate(state) => {
-                    let (consumed, done) = inflate_into(state, input, &mut self.out, self.limit)?;
+                    let (consumed, done) =
+                        inflate_into(state, input, &mut self.out, &mut self.scratch, self.limit)?;
                     input = &input[consumed..];
                     if done {
                         self.crc.update(&self.out[self.member_start..]);
-                        self.gzip = GzipStage::Trailer(Vec::with_capacity(8));
+                        let trailer = GzipStage::Trailer(Vec::with_capacity(8));
+                        if let GzipStage::Deflate(state) =
+                            std::mem::replace(&mut self.gzip, trailer)
+                        {
+                            self.spare = Some(state);
+                        }
                     } else if consumed == 0 {
                         return Ok(());
                     }
@@ -200,28 +216,31 @@ impl BodyDecoder {
     }
 }
 
-/// Inflates as much of `input` as possible into `out`, never letting `out` grow past
-/// `limit + 1` bytes. Returns the bytes consumed and whether the deflate stream ended.
+/// Size of the buffer inflate writes into.
+const SCRATCH: usize = 32 * 1024;
+
+/// Inflates as much of `input` as possible into `out` (through `scratch`), never letting
+/// `out` grow past `limit + 1` bytes. Returns the bytes consumed and whether the deflate
+/// stream ended.
 fn inflate_into(
     state: &mut InflateState,
     mut input: &[u8],
     out: &mut Vec<u8>,
+    scratch: &mut [u8],
     limit: usize,
 ) -> Result<(usize, bool), WriteError> {
-    const STEP: usize = 256 * 1024;
     let mut consumed = 0;
     loop {
         // Room for at most one byte past the limit: enough to know it was exceeded.
-        let room = (limit + 1)
+        let room = limit
+            .saturating_add(1)
             .saturating_sub(out.len())
-            .min(STEP.max(input.len() * 4));
+            .min(scratch.len());
         if room == 0 {
             return Err(WriteError::TooLarge { limit });
         }
-        let start = out.len();
-        out.resize(start + room, 0);
-        let result = inflate(state, input, &mut out[start..], MZFlush::None);
-        out.truncate(start + result.bytes_written);
+        let result = inflate(state, input, &mut scratch[..room], MZFlush::None);
+        out.extend_from_slice(&scratch[..result.bytes_written]);
         consumed += result.bytes_consumed;
         input = &input[result.bytes_consumed..];
         if out.len() > limit {
@@ -248,45 +267,168 @@ fn inflate_into(
     }
 }
 
-/// Length of a complete gzip member header at the start of `h`, `None` if more bytes are
-/// needed, `Err` if it is not a gzip header.
-fn gzip_header_len(h: &[u8]) -> Result<Option<usize>, ()> {
-    const FHCRC: u8 = 2;
-    const FEXTRA: u8 = 4;
-    const FNAME: u8 = 8;
-    const FCOMMENT: u8 = 16;
-    if h.len() >= 2 && (h[0] != 0x1f || h[1] != 0x8b) || h.len() >= 3 && h[2] != 8 {
-        return Err(());
+const FHCRC: u8 = 2;
+const FEXTRA: u8 = 4;
+const FNAME: u8 = 8;
+const FCOMMENT: u8 = 16;
+/// The flag bits RFC 1952 reserves; a header with any of them set is refused.
+const FRESERVED: u8 = 0xe0;
+/// The longest file name or comment flate2 (InfluxDB 3's decoder) accepts.
+const FIELD_MAX: usize = 65535;
+
+/// The parts of a gzip member header, in order (RFC 1952 §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeaderStep {
+    /// Magic, method, flags, mtime, extra flags, OS: 10 bytes.
+    Fixed,
+    /// The 2-byte length of the extra field (`FEXTRA`).
+    ExtraLen,
+    /// The extra field; this many bytes remain.
+    Extra(usize),
+    /// The zero-terminated file name (`FNAME`); this many bytes read.
+    Name(usize),
+    /// The zero-terminated comment (`FCOMMENT`); this many bytes read.
+    Comment(usize),
+    /// The low 16 bits of the CRC32 of the header so far (`FHCRC`).
+    HeaderCrc,
+}
+
+/// Reads a member header as its bytes arrive, so that a header split over many pushes
+/// costs no more than one that arrives whole. Checks what flate2 checks, with its texts.
+struct HeaderReader {
+    step: HeaderStep,
+    flags: u8,
+    /// The fixed-size part being collected, and how much of it is there.
+    part: [u8; 10],
+    filled: usize,
+    /// CRC32 of the header bytes read so far, for `FHCRC`.
+    crc: crc32fast::Hasher,
+}
+
+impl HeaderReader {
+    fn new() -> Self {
+        HeaderReader {
+            step: HeaderStep::Fixed,
+            flags: 0,
+            part: [0; 10],
+            filled: 0,
+            crc: crc32fast::Hasher::new(),
+        }
     }
-    if h.len() < 10 {
-        return Ok(None);
-    }
-    let flags = h[3];
-    if flags & 0xe0 != 0 {
-        return Err(());
-    }
-    let mut pos = 10;
-    if flags & FEXTRA != 0 {
-        let Some(len) = h.get(pos..pos + 2) else {
-            return Ok(None);
-        };
-        pos += 2 + u16::from_le_bytes([len[0], len[1]]) as usize;
-    }
-    for flag in [FNAME, FCOMMENT] {
-        if flags & flag != 0 {
-            match h
-                .get(pos..)
-                .and_then(|rest| rest.iter().position(|&c| c == 0))
-            {
-                Some(i) => pos += i + 1,
-                None => return Ok(None),
+
+    /// Reads header bytes from the start of `input`: how many it used, and whether the
+    /// header is complete (if not, it used all of `input`).
+    fn read(&mut self, input: &[u8]) -> Result<(usize, bool), &'static str> {
+        const BAD: &str = "invalid gzip header";
+        let mut at = 0;
+        loop {
+            let done = match self.step {
+                HeaderStep::Fixed => {
+                    if !self.fill(input, &mut at, 10) {
+                        return Ok((at, false));
+                    }
+                    let h = self.part;
+                    if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || h[3] & FRESERVED != 0 {
+                        return Err(BAD);
+                    }
+                    self.flags = h[3];
+                    self.crc.update(&h);
+                    HeaderStep::Fixed
+                }
+                HeaderStep::ExtraLen => {
+                    if !self.fill(input, &mut at, 2) {
+                        return Ok((at, false));
+                    }
+                    let len = [self.part[0], self.part[1]];
+                    self.crc.update(&len);
+                    self.step = HeaderStep::Extra(u16::from_le_bytes(len) as usize);
+                    continue;
+                }
+                HeaderStep::Extra(left) => {
+                    let take = left.min(input.len() - at);
+                    self.crc.update(&input[at..at + take]);
+                    at += take;
+                    if take < left {
+                        self.step = HeaderStep::Extra(left - take);
+                        return Ok((at, false));
+                    }
+                    HeaderStep::ExtraLen
+                }
+                HeaderStep::Name(len) | HeaderStep::Comment(len) => {
+                    // At most FIELD_MAX bytes before the terminating zero.
+                    let rest = &input[at..];
+                    let allowed = FIELD_MAX - len;
+                    let window = &rest[..rest.len().min(allowed + 1)];
+                    match window.iter().position(|&c| c == 0) {
+                        Some(i) => {
+                            self.crc.update(&rest[..=i]);
+                            at += i + 1;
+                            self.step
+                        }
+                        None if rest.len() > allowed => return Err("gzip header field too long"),
+                        None => {
+                            self.crc.update(rest);
+                            at = input.len();
+                            self.step = match self.step {
+                                HeaderStep::Name(_) => HeaderStep::Name(len + rest.len()),
+                                _ => HeaderStep::Comment(len + rest.len()),
+                            };
+                            return Ok((at, false));
+                        }
+                    }
+                }
+                HeaderStep::HeaderCrc => {
+                    if !self.fill(input, &mut at, 2) {
+                        return Ok((at, false));
+                    }
+                    let stored = u16::from_le_bytes([self.part[0], self.part[1]]);
+                    if stored != self.crc.clone().finalize() as u16 {
+                        return Err("corrupt gzip stream does not have a matching checksum");
+                    }
+                    HeaderStep::HeaderCrc
+                }
+            };
+            match self.after(done) {
+                Some(next) => self.step = next,
+                None => return Ok((at, true)),
             }
         }
     }
-    if flags & FHCRC != 0 {
-        pos += 2;
+
+    /// The first part after `done` that the flags ask for; `None` at the end of the header.
+    fn after(&self, done: HeaderStep) -> Option<HeaderStep> {
+        let parts = [
+            (FEXTRA, HeaderStep::ExtraLen),
+            (FNAME, HeaderStep::Name(0)),
+            (FCOMMENT, HeaderStep::Comment(0)),
+            (FHCRC, HeaderStep::HeaderCrc),
+        ];
+        let from = match done {
+            HeaderStep::Fixed => 0,
+            HeaderStep::ExtraLen | HeaderStep::Extra(_) => 1,
+            HeaderStep::Name(_) => 2,
+            HeaderStep::Comment(_) => 3,
+            HeaderStep::HeaderCrc => 4,
+        };
+        parts[from..]
+            .iter()
+            .find(|(flag, _)| self.flags & flag != 0)
+            .map(|&(_, step)| step)
     }
-    Ok(if h.len() >= pos { Some(pos) } else { None })
+
+    /// Collects the next bytes of an `n`-byte part into `self.part`; true once complete.
+    fn fill(&mut self, input: &[u8], at: &mut usize, n: usize) -> bool {
+        let take = (n - self.filled).min(input.len() - *at);
+        self.part[self.filled..self.filled + take].copy_from_slice(&input[*at..*at + take]);
+        self.filled += take;
+        *at += take;
+        if self.filled == n {
+            self.filled = 0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use crate::auth::Access;
 use crate::json;
 use crate::lp::LineError;
 use crate::params::Endpoint;
@@ -29,6 +30,8 @@ pub enum WriteError {
     Forbidden {
         /// The database the request named.
         database: String,
+        /// What the request wanted to do there.
+        access: Access,
     },
     /// No route for this path.
     NotFound,
@@ -168,8 +171,12 @@ impl WriteError {
             WriteError::MalformedAuthorization => "Authorization header was malformed, the request was not in the form of 'Authorization: <auth-scheme> <token>', supported auth-schemes are Bearer, Token and Basic".into(),
             WriteError::Unauthenticated if v2 => "unauthorized access".into(),
             WriteError::Unauthenticated => "the request was not authenticated".into(),
-            WriteError::Forbidden { database } => {
-                format!("token does not grant write access to database '{database}'")
+            WriteError::Forbidden { database, access } => {
+                let access = match access {
+                    Access::Read => "read",
+                    Access::Write => "write",
+                };
+                format!("token does not grant {access} access to database '{database}'")
             }
             WriteError::NotFound => "Not found".into(),
             WriteError::MethodNotAllowed => "method not allowed: use POST".into(),
@@ -294,6 +301,7 @@ mod tests {
             (
                 WriteError::Forbidden {
                     database: "db".into(),
+                    access: Access::Write,
                 },
                 403,
                 r#"{"error":"token does not grant write access to database 'db'"}"#,
@@ -325,6 +333,229 @@ mod tests {
         assert_eq!(
             WriteError::Unavailable { retry_after: 5 }.headers(),
             vec![("Retry-After", "5".to_owned())]
+        );
+    }
+
+    const MALFORMED: &str = "Authorization header was malformed, the request was not in the form of 'Authorization: <auth-scheme> <token>', supported auth-schemes are Bearer, Token and Basic";
+
+    /// Status, v1/v3 body, v2 body.
+    fn check(e: &WriteError, status: u16, v1: &str, v2: &str) {
+        assert_eq!(e.status(), status, "{e:?}");
+        assert_eq!(e.body(Endpoint::V1), v1, "{e:?}");
+        assert_eq!(e.body(Endpoint::V3), v1, "{e:?}");
+        assert_eq!(e.body(Endpoint::V2), v2, "{e:?}");
+    }
+
+    #[test]
+    fn more_request_errors() {
+        check(
+            &WriteError::InvalidParameter("missing bucket value".into()),
+            400,
+            r#"{"error":"missing bucket value"}"#,
+            r#"{"code":"invalid","message":"missing bucket value"}"#,
+        );
+        check(
+            &WriteError::MalformedAuthorization,
+            400,
+            &format!(r#"{{"error":"{MALFORMED}"}}"#),
+            &format!(r#"{{"code":"invalid","message":"{MALFORMED}"}}"#),
+        );
+        check(
+            &WriteError::InvalidGzip("unexpected end of file".into()),
+            400,
+            r#"{"error":"error decoding gzip stream: unexpected end of file"}"#,
+            r#"{"code":"invalid","message":"error decoding gzip stream: unexpected end of file"}"#,
+        );
+        check(
+            &WriteError::InvalidUtf8 { line: 3, column: 7 },
+            400,
+            r#"{"error":"body content is not valid utf8: invalid utf-8 sequence at line 3, column 7"}"#,
+            r#"{"code":"invalid","message":"body content is not valid utf8: invalid utf-8 sequence at line 3, column 7"}"#,
+        );
+        check(
+            &WriteError::NotFound,
+            404,
+            r#"{"error":"Not found"}"#,
+            r#"{"code":"not found","message":"Not found"}"#,
+        );
+        check(
+            &WriteError::Internal("wal append failed".into()),
+            500,
+            r#"{"error":"wal append failed"}"#,
+            r#"{"code":"internal error","message":"wal append failed"}"#,
+        );
+        check(
+            &WriteError::EmptyWrite,
+            400,
+            r#"{"error":"incoming write was empty"}"#,
+            r#"{"code":"invalid","message":"write buffer error: incoming write was empty"}"#,
+        );
+    }
+
+    #[test]
+    fn every_variant_has_its_status_and_v2_code() {
+        let cases: Vec<(WriteError, u16, &str)> = vec![
+            (WriteError::InvalidParameter(String::new()), 400, "invalid"),
+            (WriteError::MalformedAuthorization, 400, "invalid"),
+            (WriteError::Unauthenticated, 401, "unauthorized"),
+            (
+                WriteError::Forbidden {
+                    database: "d".into(),
+                    access: Access::Write,
+                },
+                403,
+                "forbidden",
+            ),
+            (WriteError::NotFound, 404, "not found"),
+            (WriteError::MethodNotAllowed, 405, "method not allowed"),
+            (
+                WriteError::UnsupportedEncoding("br".into()),
+                415,
+                "unsupported media type",
+            ),
+            (WriteError::TooLarge { limit: 1 }, 413, "request too large"),
+            (WriteError::InvalidGzip(String::new()), 400, "invalid"),
+            (
+                WriteError::InvalidUtf8 { line: 1, column: 1 },
+                400,
+                "invalid",
+            ),
+            (WriteError::EmptyWrite, 400, "invalid"),
+            (WriteError::Line(line()), 400, "invalid"),
+            (WriteError::PartialWrite(vec![line()]), 400, "invalid"),
+            (
+                WriteError::Unavailable { retry_after: 1 },
+                503,
+                "unavailable",
+            ),
+            (WriteError::Internal(String::new()), 500, "internal error"),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!(e.status(), status, "{e:?}");
+            assert_eq!(e.v2_code(), code, "{e:?}");
+            // Display is the v3 wording, and std::error::Error is implemented.
+            assert_eq!(e.to_string(), e.message(Endpoint::V3), "{e:?}");
+            let dynamic: &dyn std::error::Error = &e;
+            assert_eq!(dynamic.to_string(), e.message(Endpoint::V3));
+            // Only 405 and 503 carry extra headers.
+            if !matches!(
+                e,
+                WriteError::MethodNotAllowed | WriteError::Unavailable { .. }
+            ) {
+                assert_eq!(e.headers(), vec![], "{e:?}");
+            }
+            // Every body is a JSON object.
+            for endpoint in Endpoint::ALL {
+                let body = e.body(endpoint);
+                assert!(body.starts_with('{') && body.ends_with('}'), "{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn unauthenticated_wording_per_endpoint() {
+        let e = WriteError::Unauthenticated;
+        assert_eq!(e.message(Endpoint::V1), "the request was not authenticated");
+        assert_eq!(e.message(Endpoint::V3), "the request was not authenticated");
+        assert_eq!(e.message(Endpoint::V2), "unauthorized access");
+    }
+
+    #[test]
+    fn messages_are_json_escaped() {
+        check(
+            &WriteError::InvalidParameter("a \"quoted\" name\nand\\more\ttab\r".into()),
+            400,
+            r#"{"error":"a \"quoted\" name\nand\\more\ttab\r"}"#,
+            r#"{"code":"invalid","message":"a \"quoted\" name\nand\\more\ttab\r"}"#,
+        );
+        check(
+            &WriteError::Internal("nul\0 bell\u{7} esc\u{1b} del\u{7f} µ / €".into()),
+            500,
+            // DEL and non-ASCII are written as they are, as serde_json does.
+            "{\"error\":\"nul\\u0000 bell\\u0007 esc\\u001b del\u{7f} µ / €\"}",
+            "{\"code\":\"internal error\",\"message\":\"nul\\u0000 bell\\u0007 esc\\u001b del\u{7f} µ / €\"}",
+        );
+        check(
+            &WriteError::UnsupportedEncoding("x\"y".into()),
+            415,
+            r#"{"error":"unacceptable content-encoding: x\"y (supported: gzip, identity)"}"#,
+            r#"{"code":"unsupported media type","message":"unacceptable content-encoding: x\"y (supported: gzip, identity)"}"#,
+        );
+        check(
+            &WriteError::Forbidden {
+                database: "we'ird\"db".into(),
+                access: Access::Write,
+            },
+            403,
+            r#"{"error":"token does not grant write access to database 'we'ird\"db'"}"#,
+            r#"{"code":"forbidden","message":"token does not grant write access to database 'we'ird\"db'"}"#,
+        );
+        // A parameter error built from user input.
+        let e = crate::params::WriteParams::parse(Endpoint::V1, Some("db=a%22b%0A")).unwrap_err();
+        assert_eq!(
+            e.body(Endpoint::V1),
+            r#"{"error":"namespace name 'a\"b\n' contains invalid character, character number 1 is not allowed"}"#
+        );
+    }
+
+    #[test]
+    fn line_objects_are_json_escaped() {
+        let e = WriteError::Line(LineError {
+            line: 7,
+            column: 3,
+            kind: LineErrorKind::MissingFieldValue("q\"k".into()),
+            original_line: "m,t=\"x\" q\"k=\\\tz".into(),
+        });
+        assert_eq!(
+            e.body(Endpoint::V1),
+            r#"{"error":"line protocol parsing error","data":{"error_message":"missing value for field 'q\"k'","line_number":7,"original_line":"m,t=\"x\" q\"k=\\\tz","column":3}}"#
+        );
+        assert_eq!(
+            e.body(Endpoint::V2),
+            r#"{"code":"invalid","message":"write buffer error: line protocol parse failed: line 7, column 3: missing value for field 'q\"k'"}"#
+        );
+    }
+
+    #[test]
+    fn line_errors_on_v3() {
+        // All-or-nothing on v3 (accept_partial=false) answers like v1.
+        let e = WriteError::Line(line());
+        assert_eq!(e.body(Endpoint::V3), e.body(Endpoint::V1));
+        assert_eq!(
+            e.message(Endpoint::V3),
+            "line 2, column 12: missing value for field 'v'"
+        );
+    }
+
+    #[test]
+    fn partial_writes() {
+        let p = WriteError::PartialWrite(vec![line()]);
+        assert_eq!(
+            p.body(Endpoint::V2),
+            r#"{"code":"invalid","message":"partial write of line protocol occurred; line 2, column 12: missing value for field 'v'"}"#
+        );
+        assert_eq!(
+            p.message(Endpoint::V3),
+            "partial write of line protocol occurred; line 2, column 12: missing value for field 'v'"
+        );
+        let empty = WriteError::PartialWrite(vec![]);
+        assert_eq!(
+            empty.body(Endpoint::V3),
+            r#"{"error":"partial write of line protocol occurred","data":[]}"#
+        );
+        assert_eq!(
+            empty.message(Endpoint::V3),
+            "partial write of line protocol occurred"
+        );
+        let mut other = line();
+        other.line = 5;
+        other.column = 1;
+        other.kind = LineErrorKind::MissingMeasurement;
+        other.original_line = " x".into();
+        let two = WriteError::PartialWrite(vec![line(), other]);
+        assert_eq!(
+            two.body(Endpoint::V3),
+            r#"{"error":"partial write of line protocol occurred","data":[{"error_message":"missing value for field 'v'","line_number":2,"original_line":"mixed,k=b v= 1700000","column":12},{"error_message":"missing measurement: a line must start with its name","line_number":5,"original_line":" x","column":1}]}"#
         );
     }
 }

@@ -64,7 +64,7 @@ impl Endpoint {
             Endpoint::V2 => {
                 format!("failed to deserialize org/bucket/precision in request: {detail}")
             }
-            Endpoint::V3 => format!("invalid precision: {detail}"),
+            Endpoint::V3 => format!("serde error: {detail}"),
         }))
     }
 
@@ -167,8 +167,19 @@ impl<'q> Raw<'q> {
                     Endpoint::V2 => {
                         format!("failed to deserialize org/bucket/precision in request: {message}")
                     }
-                    Endpoint::V3 => message,
+                    Endpoint::V3 => format!("serde error: {message}"),
                 }));
+            }
+            // A bad value fails where it stands, as serde does: an error in an earlier
+            // parameter wins over a later one and over a missing `db`.
+            match key.as_ref() {
+                "precision" => {
+                    endpoint.parse_precision(&value)?;
+                }
+                "accept_partial" | "no_sync" => {
+                    parse_bool(Some(&value), false)?;
+                }
+                _ => {}
             }
             *slot = Some(value);
         }
@@ -176,13 +187,13 @@ impl<'q> Raw<'q> {
     }
 }
 
-fn parse_bool(value: Option<Cow<'_, str>>, default: bool) -> Result<bool, WriteError> {
-    match value.as_deref() {
+fn parse_bool(value: Option<&str>, default: bool) -> Result<bool, WriteError> {
+    match value {
         None => Ok(default),
         Some("true") => Ok(true),
         Some("false") => Ok(false),
         Some(_) => Err(WriteError::InvalidParameter(
-            "provided string was not `true` or `false`".into(),
+            "serde error: provided string was not `true` or `false`".into(),
         )),
     }
 }
@@ -228,7 +239,12 @@ impl WriteParams {
                     return invalid("org must not be empty when it is given");
                 }
                 let name = match bucket.split_once('/') {
-                    Some((db, "autogen" | "default")) => db.to_owned(),
+                    Some((db, rp))
+                        if rp.eq_ignore_ascii_case("autogen")
+                            || rp.eq_ignore_ascii_case("default") =>
+                    {
+                        db.to_owned()
+                    }
                     _ => bucket.into_owned(),
                 };
                 check_namespace(&name)?;
@@ -236,15 +252,16 @@ impl WriteParams {
             }
             Endpoint::V3 => match raw.db {
                 Some(db) => db.into_owned(),
-                None => return invalid("missing field `db`"),
+                None => return invalid("serde error: missing field `db`"),
             },
         };
         check_database_name(&database)?;
         Ok(WriteParams {
             database,
             precision,
-            accept_partial: endpoint == Endpoint::V3 && parse_bool(raw.accept_partial, true)?,
-            no_sync: endpoint == Endpoint::V3 && parse_bool(raw.no_sync, false)?,
+            accept_partial: endpoint == Endpoint::V3
+                && parse_bool(raw.accept_partial.as_deref(), true)?,
+            no_sync: endpoint == Endpoint::V3 && parse_bool(raw.no_sync.as_deref(), false)?,
         })
     }
 }

@@ -139,3 +139,6 @@ pub fn utf8(body: &[u8]) -> Result<&str, WriteError> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests;
