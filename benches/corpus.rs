@@ -7,14 +7,14 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.max(1))
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 }
 
@@ -77,7 +77,7 @@ pub fn mixed(lines: usize) -> String {
                     (b'a' + rng.below(4) as u8) as char,
                     rng.below(1_000_000),
                     rng.below(1_000_000),
-                    rng.next() >> 4,
+                    rng.next_u64() >> 4,
                     if rng.below(2) == 0 { "true" } else { "F" }
                 );
             }

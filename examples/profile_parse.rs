@@ -2,6 +2,7 @@
 //! `valgrind --tool=callgrind target/release/examples/profile_parse 100000`.
 
 #[path = "../benches/corpus.rs"]
+#[allow(dead_code)] // the example uses only one corpus
 mod corpus;
 
 use linegate::lp::LineParser;

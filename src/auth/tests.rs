@@ -564,19 +564,46 @@ fn database_grants() {
         ("none".into(), vec![]),
     ]);
     assert_eq!(scope.permits("w", Access::Write), Ok(()));
-    assert_eq!(scope.permits("w", Access::Read), forbidden("w", Access::Read));
+    assert_eq!(
+        scope.permits("w", Access::Read),
+        forbidden("w", Access::Read)
+    );
     assert_eq!(scope.permits("r", Access::Read), Ok(()));
-    assert_eq!(scope.permits("r", Access::Write), forbidden("r", Access::Write));
+    assert_eq!(
+        scope.permits("r", Access::Write),
+        forbidden("r", Access::Write)
+    );
     assert_eq!(scope.permits("rw", Access::Read), Ok(()));
     assert_eq!(scope.permits("rw", Access::Write), Ok(()));
-    assert_eq!(scope.permits("none", Access::Read), forbidden("none", Access::Read));
-    assert_eq!(scope.permits("none", Access::Write), forbidden("none", Access::Write));
+    assert_eq!(
+        scope.permits("none", Access::Read),
+        forbidden("none", Access::Read)
+    );
+    assert_eq!(
+        scope.permits("none", Access::Write),
+        forbidden("none", Access::Write)
+    );
     // Exact, case-sensitive names: no prefixes, no rp inheritance.
-    assert_eq!(scope.permits("W", Access::Write), forbidden("W", Access::Write));
-    assert_eq!(scope.permits("w/rp", Access::Write), forbidden("w/rp", Access::Write));
-    assert_eq!(scope.permits("ww", Access::Write), forbidden("ww", Access::Write));
-    assert_eq!(scope.permits("", Access::Write), forbidden("", Access::Write));
-    assert_eq!(scope.permits("*", Access::Write), forbidden("*", Access::Write));
+    assert_eq!(
+        scope.permits("W", Access::Write),
+        forbidden("W", Access::Write)
+    );
+    assert_eq!(
+        scope.permits("w/rp", Access::Write),
+        forbidden("w/rp", Access::Write)
+    );
+    assert_eq!(
+        scope.permits("ww", Access::Write),
+        forbidden("ww", Access::Write)
+    );
+    assert_eq!(
+        scope.permits("", Access::Write),
+        forbidden("", Access::Write)
+    );
+    assert_eq!(
+        scope.permits("*", Access::Write),
+        forbidden("*", Access::Write)
+    );
     // The error is a 403 naming the database.
     let e = scope.permits("other", Access::Write).unwrap_err();
     assert_eq!(e.status(), 403);
@@ -601,19 +628,32 @@ fn wildcard_grant() {
     let scope = Scope::Databases(vec![("*".into(), vec![Access::Write])]);
     for db in ["a", "db/rp", "", "*"] {
         assert_eq!(scope.permits(db, Access::Write), Ok(()), "{db:?}");
-        assert_eq!(scope.permits(db, Access::Read), forbidden(db, Access::Read), "{db:?}");
+        assert_eq!(
+            scope.permits(db, Access::Read),
+            forbidden(db, Access::Read),
+            "{db:?}"
+        );
     }
     // Only a whole `*` is a wildcard.
     let scope = Scope::Databases(vec![("d*".into(), vec![Access::Write])]);
-    assert_eq!(scope.permits("db", Access::Write), forbidden("db", Access::Write));
+    assert_eq!(
+        scope.permits("db", Access::Write),
+        forbidden("db", Access::Write)
+    );
     assert_eq!(scope.permits("d*", Access::Write), Ok(()));
 }
 
 #[test]
 fn empty_scope_permits_nothing() {
     let scope = Scope::Databases(vec![]);
-    assert_eq!(scope.permits("db", Access::Read), forbidden("db", Access::Read));
-    assert_eq!(scope.permits("db", Access::Write), forbidden("db", Access::Write));
+    assert_eq!(
+        scope.permits("db", Access::Read),
+        forbidden("db", Access::Read)
+    );
+    assert_eq!(
+        scope.permits("db", Access::Write),
+        forbidden("db", Access::Write)
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -35,7 +35,8 @@ use crate::precision::Precision;
 use error::{locate, quote};
 use number::{parse_number, parse_timestamp, Number, NumberError};
 
-/// Longest measurement, key, tag value or string value accepted, in bytes (as InfluxDB 3).
+/// Longest measurement, key, tag value or string value accepted, in bytes after unescaping
+/// (as InfluxDB 3).
 pub const MAX_STRING_BYTES: usize = 1 << 20;
 
 /// Which escapes apply to a piece of text; they differ by position in the line.
@@ -114,7 +115,13 @@ impl<'a> LpStr<'a> {
     }
 
     fn is(&self, value: &str) -> bool {
-        self.raw == value || (self.escapes != Escapes::None && self.as_str() == value)
+        // Fix: the raw text may only stand for the value when it has no escapes
+        // (`a\,b` is `a,b`, not `a\,b`).
+        if self.escapes == Escapes::None {
+            self.raw == value
+        } else {
+            self.as_str() == value
+        }
     }
 }
 
@@ -313,7 +320,13 @@ impl<'a> LineParser<'a> {
             }
             Err(Fail { pos, kind }) => {
                 let pos = pos.clamp(start, self.bytes.len());
-                let error = locate(self.body, start, line_number, pos, kind);
+                // Fix: columns and the original line count from the physical line's start,
+                // including any leading whitespace skipped above.
+                let line_start = self.bytes[..start]
+                    .iter()
+                    .rposition(|&c| c == b'\n')
+                    .map_or(0, |i| i + 1);
+                let error = locate(self.body, line_start, line_number, pos, kind);
                 let before = count_newlines(&self.bytes[start..pos]);
                 let ended = self.skip_rest_of_line(pos);
                 self.line_number = line_number + before + ended as u32;
@@ -395,7 +408,7 @@ impl<'a> LineParser<'a> {
             match b.get(pos) {
                 Some(b',') => {
                     pos += 1;
-                    // A single trailing comma is accepted, as InfluxDB does.
+                    // A trailing comma after the last field is accepted (InfluxDB accepts it after one field).
                     if matches!(b.get(pos), Some(b' ')) || at_line_end(b, pos) {
                         break;
                     }
@@ -486,6 +499,9 @@ impl<'a> LineParser<'a> {
                     escaped = true;
                     pos += 2;
                 }
+                // Fix: a backslash before a tab stands for itself and the tab stays in the
+                // name, as in InfluxDB (it was rejected as ending in a backslash).
+                Some(b'\t') => pos += 2,
                 // Any other backslash stands for itself.
                 _ => pos += 1,
             }
@@ -493,12 +509,15 @@ impl<'a> LineParser<'a> {
         if pos > start && b[pos - 1] == b'\\' {
             return fail(pos - 1, LineErrorKind::EndsWithBackslash);
         }
-        if pos - start > MAX_STRING_BYTES {
-            return fail(start, LineErrorKind::TooLong);
-        }
         let raw = self.slice(start, pos);
         let escapes = if escaped { kind } else { Escapes::None };
-        Ok((LpStr { raw, escapes }, pos))
+        let text = LpStr { raw, escapes };
+        // Fix: the limit applies to the unescaped value, as in InfluxDB 3 (raw text longer
+        // than the limit was rejected even when its value fit).
+        if raw.len() > MAX_STRING_BYTES && text.as_str().len() > MAX_STRING_BYTES {
+            return fail(start, LineErrorKind::TooLong);
+        }
+        Ok((text, pos))
     }
 
     /// Parses the value of field `key` at `pos`; returns it and the position after it.
@@ -611,9 +630,6 @@ impl<'a> LineParser<'a> {
                 }
             }
         }
-        if pos - start > MAX_STRING_BYTES {
-            return fail(start, LineErrorKind::TooLong);
-        }
         let raw = self.slice(start, pos);
         let lines = count_newlines(raw.as_bytes());
         let escapes = if escaped {
@@ -621,7 +637,12 @@ impl<'a> LineParser<'a> {
         } else {
             Escapes::None
         };
-        Ok((LpStr { raw, escapes }, pos + 1, lines))
+        let text = LpStr { raw, escapes };
+        // Fix: the limit applies to the unescaped value, as in InfluxDB 3.
+        if raw.len() > MAX_STRING_BYTES && text.as_str().len() > MAX_STRING_BYTES {
+            return fail(start, LineErrorKind::TooLong);
+        }
+        Ok((text, pos + 1, lines))
     }
 
     /// The per-line rules: no duplicate tags or fields, `time` reserved, no tag/field clash.
