@@ -252,6 +252,12 @@ pub struct LineParser<'a> {
     precision: Precision,
     tags: Vec<Tag<'a>>,
     fields: Vec<Field<'a>>,
+    fingerprints: Vec<u64>,
+    /// Keys of the last line that passed [`Self::check_names`] (none had escapes).
+    previous_keys: Vec<&'a str>,
+    previous_tags: usize,
+    /// Measurement of the last valid line, if it had no escapes.
+    previous_measurement: Option<&'a str>,
 }
 
 impl<'a> LineParser<'a> {
@@ -265,6 +271,10 @@ impl<'a> LineParser<'a> {
             precision,
             tags: Vec::with_capacity(16),
             fields: Vec::with_capacity(32),
+            fingerprints: Vec::with_capacity(48),
+            previous_keys: Vec::with_capacity(48),
+            previous_tags: 0,
+            previous_measurement: None,
         }
     }
 
@@ -354,14 +364,20 @@ impl<'a> LineParser<'a> {
     fn parse_line(&mut self, start: usize) -> Step<(LpStr<'a>, Option<i64>, usize, u32)> {
         let b = self.bytes;
         // Measurement.
-        let (measurement, mut pos) = self.name(start, &MEASUREMENT_STOP, Escapes::Measurement)?;
+        let (measurement, mut pos) = self.name(
+            start,
+            &MEASUREMENT_STOP,
+            Escapes::Measurement,
+            self.previous_measurement,
+        )?;
         if measurement.raw.is_empty() {
             return fail(start, LineErrorKind::MissingMeasurement);
         }
         // Tag set.
         while b.get(pos) == Some(&b',') {
             let key_start = pos + 1;
-            let (key, after_key) = self.name(key_start, &TAG_KEY_STOP, Escapes::Key)?;
+            let expected = self.expected_key(self.tags.len(), self.previous_tags);
+            let (key, after_key) = self.name(key_start, &TAG_KEY_STOP, Escapes::Key, expected)?;
             if key.raw.is_empty() {
                 return fail(key_start, LineErrorKind::MissingTagKey);
             }
@@ -369,7 +385,8 @@ impl<'a> LineParser<'a> {
                 return fail(key_start, LineErrorKind::TagWithoutEquals(quote(key.raw)));
             }
             let value_start = after_key + 1;
-            let (value, after_value) = self.name(value_start, &TAG_VALUE_STOP, Escapes::Key)?;
+            let (value, after_value) =
+                self.name(value_start, &TAG_VALUE_STOP, Escapes::Key, None)?;
             if value.raw.is_empty() {
                 return fail(value_start, LineErrorKind::MissingTagValue(quote(key.raw)));
             }
@@ -390,7 +407,9 @@ impl<'a> LineParser<'a> {
         let mut newlines = 0;
         loop {
             let key_start = pos;
-            let (key, after_key) = self.name(key_start, &FIELD_KEY_STOP, Escapes::Key)?;
+            let index = self.previous_tags + self.fields.len();
+            let expected = self.expected_key(index, self.previous_keys.len());
+            let (key, after_key) = self.name(key_start, &FIELD_KEY_STOP, Escapes::Key, expected)?;
             if key.raw.is_empty() {
                 return fail(key_start, LineErrorKind::MissingFieldKey);
             }
@@ -470,22 +489,43 @@ impl<'a> LineParser<'a> {
             }
         };
         self.check_names()?;
+        self.previous_measurement = match measurement.escapes {
+            Escapes::None => Some(measurement.raw),
+            _ => None,
+        };
         Ok((measurement, timestamp, end, newlines))
     }
 
     /// Scans a name from `pos` up to a stop byte, honouring backslash escapes.
     #[inline(always)]
-    fn name(&self, start: usize, stops: &[bool; 256], kind: Escapes) -> Step<(LpStr<'a>, usize)> {
+    fn name(
+        &self,
+        start: usize,
+        stops: &[bool; 256],
+        kind: Escapes,
+        expected: Option<&'a str>,
+    ) -> Step<(LpStr<'a>, usize)> {
         let b = self.bytes;
+        // Fast path: the same name as in the previous line (a valid name without escapes),
+        // followed by a byte that ends it. Scanning would stop at the same place.
+        if let Some(expected) = expected {
+            let end = start + expected.len();
+            if let (Some(candidate), Some(&next)) = (b.get(start..end), b.get(end)) {
+                if stops[next as usize]
+                    && next != b'\\'
+                    && same_bytes(candidate, expected.as_bytes())
+                {
+                    return Ok((LpStr::plain(self.slice(start, end)), end));
+                }
+            }
+        }
         let mut pos = start;
         let mut escaped = false;
         loop {
-            while let Some(&c) = b.get(pos) {
-                if stops[c as usize] {
-                    break;
-                }
-                pos += 1;
-            }
+            pos = b[pos.min(b.len())..]
+                .iter()
+                .position(|&c| stops[c as usize])
+                .map_or(b.len(), |i| pos + i);
             if b.get(pos) != Some(&b'\\') {
                 break;
             }
@@ -646,40 +686,148 @@ impl<'a> LineParser<'a> {
     }
 
     /// The per-line rules: no duplicate tags or fields, `time` reserved, no tag/field clash.
-    fn check_names(&self) -> Step<()> {
-        let at = |name: &LpStr<'a>| name.raw.as_ptr() as usize - self.body.as_ptr() as usize;
+    ///
+    /// Keys are compared by a fingerprint first, so a line with n keys costs n²/2 integer
+    /// comparisons and a string comparison only where fingerprints match.
+    fn check_names(&mut self) -> Step<()> {
+        let tags = self.tags.len();
+        // Most lines repeat the previous line's keys (Telegraf, client libraries): then
+        // there is nothing new to check.
+        if self.previous_keys.len() == tags + self.fields.len()
+            && self.previous_tags == tags
+            && self
+                .tags
+                .iter()
+                .map(|t| &t.key)
+                .chain(self.fields.iter().map(|f| &f.key))
+                .zip(&self.previous_keys)
+                .all(|(key, previous)| {
+                    key.escapes == Escapes::None
+                        && same_bytes(key.raw.as_bytes(), previous.as_bytes())
+                })
+        {
+            return Ok(());
+        }
+        let mut fingerprints = std::mem::take(&mut self.fingerprints);
+        fingerprints.clear();
+        let keys = self
+            .tags
+            .iter()
+            .map(|t| &t.key)
+            .chain(self.fields.iter().map(|f| &f.key));
+        let mut escaped = false;
+        for key in keys {
+            escaped |= key.escapes != Escapes::None;
+            fingerprints.push(fingerprint(key.raw.as_bytes()));
+        }
+        let result = if escaped {
+            self.check_names_slowly()
+        } else {
+            self.check_fingerprints(&fingerprints, tags)
+        };
+        self.fingerprints = fingerprints;
+        self.previous_keys.clear();
+        if result.is_ok() && !escaped {
+            self.previous_tags = tags;
+            let keys = self.tags.iter().map(|t| t.key.raw);
+            let keys = keys.chain(self.fields.iter().map(|f| f.key.raw));
+            self.previous_keys.extend(keys);
+        }
+        result
+    }
+
+    /// [`Self::check_names`] for lines whose keys have no escapes (raw text = value).
+    fn check_fingerprints(&self, fingerprints: &[u64], tags: usize) -> Step<()> {
+        let key = |i: usize| {
+            if i < tags {
+                &self.tags[i].key
+            } else {
+                &self.fields[i - tags].key
+            }
+        };
+        let time = fingerprint(b"time");
+        for (j, &fp) in fingerprints.iter().enumerate() {
+            if fp == time && key(j).raw == "time" {
+                return fail(
+                    self.offset_of(key(j)),
+                    LineErrorKind::ReservedName("time".into()),
+                );
+            }
+            // Earlier fields first, then tags, so a field repeated and clashing reports the
+            // repetition.
+            let earlier = fingerprints[..j].iter().enumerate().rev();
+            for (i, &other) in earlier {
+                if other == fp && key(i).raw == key(j).raw {
+                    let name = quote(key(j).raw);
+                    let kind = if j < tags {
+                        LineErrorKind::DuplicateTag(name)
+                    } else if i >= tags {
+                        LineErrorKind::DuplicateField(name)
+                    } else {
+                        LineErrorKind::TagFieldClash(name)
+                    };
+                    return fail(self.offset_of(key(j)), kind);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Self::check_names`] for lines with escaped keys: compares unescaped values.
+    fn check_names_slowly(&self) -> Step<()> {
         for (i, tag) in self.tags.iter().enumerate() {
             if tag.key.is("time") {
-                return fail(at(&tag.key), LineErrorKind::ReservedName("time".into()));
+                return fail(
+                    self.offset_of(&tag.key),
+                    LineErrorKind::ReservedName("time".into()),
+                );
             }
             if self.tags[..i].iter().any(|t| t.key.same_value(&tag.key)) {
                 return fail(
-                    at(&tag.key),
+                    self.offset_of(&tag.key),
                     LineErrorKind::DuplicateTag(quote(&tag.key.as_str())),
                 );
             }
         }
         for (i, field) in self.fields.iter().enumerate() {
             if field.key.is("time") {
-                return fail(at(&field.key), LineErrorKind::ReservedName("time".into()));
+                return fail(
+                    self.offset_of(&field.key),
+                    LineErrorKind::ReservedName("time".into()),
+                );
             }
             if self.fields[..i]
                 .iter()
                 .any(|f| f.key.same_value(&field.key))
             {
                 return fail(
-                    at(&field.key),
+                    self.offset_of(&field.key),
                     LineErrorKind::DuplicateField(quote(&field.key.as_str())),
                 );
             }
             if self.tags.iter().any(|t| t.key.same_value(&field.key)) {
                 return fail(
-                    at(&field.key),
+                    self.offset_of(&field.key),
                     LineErrorKind::TagFieldClash(quote(&field.key.as_str())),
                 );
             }
         }
         Ok(())
+    }
+
+    /// The previous line's key at `index`, if below `limit` (keys of one kind).
+    #[inline(always)]
+    fn expected_key(&self, index: usize, limit: usize) -> Option<&'a str> {
+        if index < limit {
+            self.previous_keys.get(index).copied()
+        } else {
+            None
+        }
+    }
+
+    /// Byte offset of a name borrowed from the body.
+    fn offset_of(&self, name: &LpStr<'a>) -> usize {
+        name.raw.as_ptr() as usize - self.body.as_ptr() as usize
     }
 
     /// `body[start..end]`; both ends are always at ASCII bytes or the ends of the body.
@@ -729,6 +877,44 @@ fn line_end(b: &[u8], pos: usize) -> usize {
     } else {
         end
     }
+}
+
+/// Byte equality for short names, without a call to `memcmp`.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut a_words = a.chunks_exact(8);
+    let mut b_words = b.chunks_exact(8);
+    for (x, y) in (&mut a_words).zip(&mut b_words) {
+        if x != y {
+            return false;
+        }
+    }
+    a_words
+        .remainder()
+        .iter()
+        .zip(b_words.remainder())
+        .all(|(x, y)| x == y)
+}
+
+/// A cheap hash of a key: equal keys have equal fingerprints.
+#[inline(always)]
+fn fingerprint(key: &[u8]) -> u64 {
+    let n = key.len();
+    let (head, tail) = if n >= 8 {
+        let mut head = [0u8; 8];
+        let mut tail = [0u8; 8];
+        head.copy_from_slice(&key[..8]);
+        tail.copy_from_slice(&key[n - 8..]);
+        (u64::from_le_bytes(head), u64::from_le_bytes(tail))
+    } else {
+        let mut head = [0u8; 8];
+        head[..n].copy_from_slice(key);
+        (u64::from_le_bytes(head), 0)
+    };
+    head ^ tail.rotate_left(29) ^ (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 fn count_newlines(b: &[u8]) -> u32 {

@@ -1,9 +1,9 @@
 //! Numeric field values and timestamps, parsed in the same pass that finds their end.
 //!
 //! The common case (at most 19 significant digits, a small exponent) is computed exactly
-//! with one IEEE operation (Clinger's fast path); everything else falls back to the standard
-//! library, which is correct for all inputs. The grammar is checked here, so the fallback
-//! only ever sees text that is valid line protocol.
+//! with one IEEE operation (Clinger's fast path); other floats go to `fast-float2`
+//! (Eisel-Lemire), other integers to the standard library; both are correct for all inputs.
+//! The grammar is checked here, so the fallbacks only ever see valid line protocol.
 
 /// A parsed number and the index just past it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,20 +35,20 @@ const POW10: [f64; 23] = [
 
 /// Accumulates ASCII digits from `pos`; returns (value of the first 19 digits, digit count, end).
 #[inline(always)]
-fn digits(b: &[u8], mut pos: usize) -> (u64, usize, usize) {
-    let start = pos;
+fn digits(b: &[u8], pos: usize) -> (u64, usize, usize) {
     let mut value: u64 = 0;
-    while let Some(&c) = b.get(pos) {
+    let mut count = 0;
+    for &c in &b[pos.min(b.len())..] {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
             break;
         }
-        if pos - start < 19 {
+        if count < 19 {
             value = value * 10 + d as u64;
         }
-        pos += 1;
+        count += 1;
     }
-    (value, pos - start, pos)
+    (value, count, pos + count)
 }
 
 /// The text of `b[start..end]`, which holds only ASCII digits, signs, `.` and `e`.
@@ -102,8 +102,8 @@ pub(crate) fn parse_number(b: &[u8], pos: usize) -> Result<(Number, usize), Numb
     let mut exponent: i64 = 0;
     if b.get(pos) == Some(&b'.') {
         let frac_start = pos + 1;
-        let mut p = frac_start;
-        while let Some(&c) = b.get(p) {
+        let mut count = 0;
+        for &c in &b[frac_start.min(b.len())..] {
             let d = c.wrapping_sub(b'0');
             if d > 9 {
                 break;
@@ -113,12 +113,12 @@ pub(crate) fn parse_number(b: &[u8], pos: usize) -> Result<(Number, usize), Numb
                 exponent -= 1;
             }
             significant += 1;
-            p += 1;
+            count += 1;
         }
-        if p == frac_start {
+        if count == 0 {
             return Err(NumberError::Syntax);
         }
-        pos = p;
+        pos = frac_start + count;
     }
     if let Some(b'e' | b'E') = b.get(pos) {
         let mut p = pos + 1;
@@ -159,9 +159,8 @@ pub(crate) fn parse_number(b: &[u8], pos: usize) -> Result<(Number, usize), Numb
             v
         }
     } else {
-        ascii(b, start, pos)
-            .parse::<f64>()
-            .map_err(|_| NumberError::Syntax)?
+        // Eisel-Lemire and its fallbacks, correctly rounded for every input.
+        fast_float2::parse::<f64, _>(&b[start..pos]).map_err(|_| NumberError::Syntax)?
     };
     if !value.is_finite() {
         return Err(NumberError::FloatRange);

@@ -1,0 +1,22 @@
+//! Writes a benchmark corpus to stdout: `cargo run --release --example gen_corpus -- telegraf 1000000`.
+
+#[path = "../benches/corpus.rs"]
+mod corpus;
+
+use std::io::Write;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let kind = args.next().unwrap_or_else(|| "telegraf".into());
+    let lines: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let body = match kind.as_str() {
+        "mixed" => corpus::mixed(lines),
+        _ => corpus::telegraf(lines),
+    };
+    std::io::stdout()
+        .write_all(body.as_bytes())
+        .expect("stdout");
+}
