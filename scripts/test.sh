@@ -16,7 +16,7 @@ step "cargo clippy (native, all targets)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo clippy (wasm32, feature wasm)"
-cargo clippy --target wasm32-unknown-unknown --features wasm --lib --tests -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --features wasm --lib --test wasm -- -D warnings
 
 step "cargo test (native)"
 cargo test --workspace

@@ -1,0 +1,27 @@
+// Times the wasm core under Node on a line-protocol file, in 10 MB requests (as a browser
+// or the worker would see them). Usage: node scripts/bench-wasm.mjs FILE
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const { validate } = require("../target/wasm-node/linegate.js");
+
+const text = readFileSync(process.argv[2], "utf8");
+const chunks = [];
+for (let start = 0; start < text.length; ) {
+  let end = text.indexOf("\n", Math.min(start + 10_000_000, text.length - 1));
+  end = end < 0 ? text.length : end + 1;
+  chunks.push(text.slice(start, end));
+  start = end;
+}
+let best = Infinity;
+let points = 0;
+for (let run = 0; run < 3; run++) {
+  const started = process.hrtime.bigint();
+  points = 0;
+  for (const chunk of chunks) points += validate(chunk, { maxRows: 0, now: 0 }).points;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  best = Math.min(best, seconds);
+}
+const mb = Buffer.byteLength(text) / 1e6;
+console.log(`wasm validate: ${points} points, ${mb.toFixed(0)} MB in ${best.toFixed(3)} s (${(mb / best).toFixed(0)} MB/s)`);
