@@ -11,10 +11,10 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::body::{BodyDecoder, ContentEncoding};
-use crate::lp::{FieldValue, LineParser};
+use crate::lp::FieldValue;
 use crate::params::Endpoint;
 use crate::precision::Precision;
-use crate::WriteBatch;
+use crate::{Accepted, WriteBatch};
 
 /// Options read from the JavaScript object passed to [`validate`] and [`to_canonical`].
 struct Options {
@@ -202,24 +202,18 @@ fn schema(batch: &WriteBatch<'_>) -> (Vec<TableReport>, Vec<Conflict>) {
 #[wasm_bindgen]
 pub fn validate(text: &str, options: JsValue) -> Result<JsValue, JsError> {
     let options = Options::read(&options)?;
-    let mut parser = LineParser::new(text, options.precision);
-    let mut batch = WriteBatch::new();
-    let mut errors = Vec::new();
-    let mut lines = 0;
-    let default_time = options.precision.truncate(options.now);
+    let Accepted { batch, rejected } = accept(text, &options);
     let offset = options.first_line - 1;
-    while let Some(line) = parser.next_line() {
-        lines += 1;
-        match line {
-            Ok(line) => batch.push(&line, line.timestamp.unwrap_or(default_time)),
-            Err(e) => errors.push(ErrorReport {
-                line: e.line + offset,
-                column: e.column,
-                message: e.kind.to_string(),
-                original_line: e.original_line,
-            }),
-        }
-    }
+    let lines = (batch.len() + rejected.len()) as u32;
+    let errors = rejected
+        .into_iter()
+        .map(|e| ErrorReport {
+            line: e.line + offset,
+            column: e.column,
+            message: e.kind.to_string(),
+            original_line: e.original_line,
+        })
+        .collect();
     let rows = batch
         .rows()
         .take(options.max_rows)
@@ -269,15 +263,12 @@ pub fn validate(text: &str, options: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = toCanonical)]
 pub fn to_canonical(text: &str, options: JsValue) -> Result<String, JsError> {
     let options = Options::read(&options)?;
-    let mut parser = LineParser::new(text, options.precision);
-    let mut batch = WriteBatch::new();
-    let default_time = options.precision.truncate(options.now);
-    while let Some(line) = parser.next_line() {
-        if let Ok(line) = line {
-            batch.push(&line, line.timestamp.unwrap_or(default_time));
-        }
-    }
-    Ok(batch.to_line_protocol())
+    Ok(accept(text, &options).batch.to_line_protocol())
+}
+
+/// The core's partial-write validation of `text`; an empty text is simply no lines here.
+fn accept<'a>(text: &'a str, options: &Options) -> Accepted<'a> {
+    crate::validate(text.as_bytes(), options.precision, options.now, false).unwrap_or_default()
 }
 
 /// Inflates a gzip file (such as a `.lp.gz` upload) with the core's decoder.

@@ -718,13 +718,9 @@ impl<'a> LineParser<'a> {
         let mut escaped = false;
         for key in keys {
             escaped |= key.escapes != Escapes::None;
-            fingerprints.push(fingerprint(key.raw.as_bytes()));
+            fingerprints.push(fingerprint(key.as_str().as_bytes()));
         }
-        let result = if escaped {
-            self.check_names_slowly()
-        } else {
-            self.check_fingerprints(&fingerprints, tags)
-        };
+        let result = self.check_fingerprints(&fingerprints, tags);
         self.fingerprints = fingerprints;
         self.previous_keys.clear();
         if result.is_ok() && !escaped {
@@ -736,7 +732,7 @@ impl<'a> LineParser<'a> {
         result
     }
 
-    /// [`Self::check_names`] for lines whose keys have no escapes (raw text = value).
+    /// Compares the keys whose value fingerprints match.
     fn check_fingerprints(&self, fingerprints: &[u64], tags: usize) -> Step<()> {
         let key = |i: usize| {
             if i < tags {
@@ -747,7 +743,7 @@ impl<'a> LineParser<'a> {
         };
         let time = fingerprint(b"time");
         for (j, &fp) in fingerprints.iter().enumerate() {
-            if fp == time && key(j).raw == "time" {
+            if fp == time && key(j).is("time") {
                 return fail(
                     self.offset_of(key(j)),
                     LineErrorKind::ReservedName("time".into()),
@@ -757,8 +753,8 @@ impl<'a> LineParser<'a> {
             // repetition.
             let earlier = fingerprints[..j].iter().enumerate().rev();
             for (i, &other) in earlier {
-                if other == fp && key(i).raw == key(j).raw {
-                    let name = quote(key(j).raw);
+                if other == fp && key(i).same_value(key(j)) {
+                    let name = quote(&key(j).as_str());
                     let kind = if j < tags {
                         LineErrorKind::DuplicateTag(name)
                     } else if i >= tags {
@@ -768,48 +764,6 @@ impl<'a> LineParser<'a> {
                     };
                     return fail(self.offset_of(key(j)), kind);
                 }
-            }
-        }
-        Ok(())
-    }
-
-    /// [`Self::check_names`] for lines with escaped keys: compares unescaped values.
-    fn check_names_slowly(&self) -> Step<()> {
-        for (i, tag) in self.tags.iter().enumerate() {
-            if tag.key.is("time") {
-                return fail(
-                    self.offset_of(&tag.key),
-                    LineErrorKind::ReservedName("time".into()),
-                );
-            }
-            if self.tags[..i].iter().any(|t| t.key.same_value(&tag.key)) {
-                return fail(
-                    self.offset_of(&tag.key),
-                    LineErrorKind::DuplicateTag(quote(&tag.key.as_str())),
-                );
-            }
-        }
-        for (i, field) in self.fields.iter().enumerate() {
-            if field.key.is("time") {
-                return fail(
-                    self.offset_of(&field.key),
-                    LineErrorKind::ReservedName("time".into()),
-                );
-            }
-            if self.fields[..i]
-                .iter()
-                .any(|f| f.key.same_value(&field.key))
-            {
-                return fail(
-                    self.offset_of(&field.key),
-                    LineErrorKind::DuplicateField(quote(&field.key.as_str())),
-                );
-            }
-            if self.tags.iter().any(|t| t.key.same_value(&field.key)) {
-                return fail(
-                    self.offset_of(&field.key),
-                    LineErrorKind::TagFieldClash(quote(&field.key.as_str())),
-                );
             }
         }
         Ok(())
