@@ -7,13 +7,15 @@
 //! // { lines: 1, points: 1, fields: 1, bytes: 33, errors: [], rows: [...], tables: [...] }
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use crate::auth::AuthScheme;
 use crate::body::{BodyDecoder, ContentEncoding};
 use crate::lp::FieldValue;
 use crate::params::Endpoint;
 use crate::precision::Precision;
+use crate::write::{RequestParts, WriteRequest};
 use crate::{Accepted, WriteBatch};
 
 /// Options read from the JavaScript object passed to [`validate`] and [`to_canonical`].
@@ -23,6 +25,10 @@ struct Options {
     max_rows: usize,
     now: i64,
     first_line: u32,
+    /// Tables seen in earlier chunks: the schema this chunk is checked against.
+    schema: Vec<TableReport>,
+    /// Whether the report carries the canonical line protocol of the accepted lines.
+    canonical: bool,
 }
 
 fn get(options: &JsValue, key: &str) -> Option<JsValue> {
@@ -59,6 +65,15 @@ impl Options {
             max_rows: number("maxRows").map_or(1000, |n| n.max(0.0) as usize),
             now: number("now").map_or_else(|| (js_sys::Date::now() * 1e6) as i64, |n| n as i64),
             first_line: number("firstLine").map_or(1, |n| n.max(1.0) as u32),
+            schema: match get(options, "schema") {
+                None => Vec::new(),
+                Some(value) => serde_wasm_bindgen::from_value::<Vec<TableSeed>>(value)
+                    .map_err(|e| JsError::new(&format!("invalid schema: {e}")))?
+                    .into_iter()
+                    .map(TableSeed::into_report)
+                    .collect::<Result<_, _>>()?,
+            },
+            canonical: get(options, "canonical").is_some_and(|v| v.is_truthy()),
         })
     }
 }
@@ -76,6 +91,8 @@ struct Report {
     rows: Vec<RowReport>,
     tables: Vec<TableReport>,
     conflicts: Vec<Conflict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    canonical: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -114,6 +131,46 @@ struct TableReport {
     rows: u32,
 }
 
+/// A table of an earlier chunk's report (`tables`), passed back in as `schema`.
+#[derive(Deserialize)]
+struct TableSeed {
+    name: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    fields: Vec<(String, String)>,
+    #[serde(default)]
+    rows: u32,
+}
+
+impl TableSeed {
+    fn into_report(self) -> Result<TableReport, JsError> {
+        let fields = self
+            .fields
+            .into_iter()
+            .map(|(key, ty)| match type_name(&ty) {
+                Some(ty) => Ok((key, ty)),
+                None => Err(JsError::new(&format!(
+                    "invalid schema: unknown type '{ty}' of field '{key}'"
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(TableReport {
+            name: self.name,
+            tags: self.tags,
+            fields,
+            rows: self.rows,
+        })
+    }
+}
+
+/// The static name of a field type, as [`FieldValue::type_name`] spells it.
+fn type_name(name: &str) -> Option<&'static str> {
+    ["float", "integer", "unsigned", "string", "boolean"]
+        .into_iter()
+        .find(|t| *t == name)
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Conflict {
@@ -134,21 +191,32 @@ fn value_text(value: &FieldValue<'_>) -> String {
     }
 }
 
-/// Schema of each table seen in the batch, and the lines that disagree with it.
-fn schema(batch: &WriteBatch<'_>) -> (Vec<TableReport>, Vec<Conflict>) {
-    let mut tables: Vec<TableReport> = batch
+/// Schema of each table seen in `seed` (earlier chunks) and the batch, and the lines of the
+/// batch that disagree with it.
+fn schema(batch: &WriteBatch<'_>, seed: Vec<TableReport>) -> (Vec<TableReport>, Vec<Conflict>) {
+    let mut tables = seed;
+    let index: Vec<usize> = batch
         .tables()
         .iter()
-        .map(|t| TableReport {
-            name: t.as_str().into_owned(),
-            tags: Vec::new(),
-            fields: Vec::new(),
-            rows: 0,
+        .map(|t| {
+            let name = t.as_str();
+            match tables.iter().position(|known| known.name == name) {
+                Some(i) => i,
+                None => {
+                    tables.push(TableReport {
+                        name: name.into_owned(),
+                        tags: Vec::new(),
+                        fields: Vec::new(),
+                        rows: 0,
+                    });
+                    tables.len() - 1
+                }
+            }
         })
         .collect();
     let mut conflicts = Vec::new();
     for row in batch.rows() {
-        let table = &mut tables[row.table_index];
+        let table = &mut tables[index[row.table_index]];
         table.rows += 1;
         for tag in row.tags {
             let key = tag.key.as_str();
@@ -198,10 +266,13 @@ fn schema(batch: &WriteBatch<'_>) -> (Vec<TableReport>, Vec<Conflict>) {
 /// Options: `endpoint` (`"v1"`, `"v2"`, `"v3"`; default v3), `precision` (default: the
 /// endpoint's), `maxRows` (rows returned in `rows`, default 1000), `now` (ingest time in
 /// ns for lines without a timestamp; default the clock), `firstLine` (line number of the
-/// first line, for validating a large text in chunks).
+/// first line, for validating a large text in chunks), `schema` (the `tables` of the
+/// previous chunk's report: tables and conflicts then cover every chunk so far),
+/// `canonical` (true: the report's `canonical` holds the accepted lines as canonical line
+/// protocol, as [`to_canonical`] would return them).
 #[wasm_bindgen]
 pub fn validate(text: &str, options: JsValue) -> Result<JsValue, JsError> {
-    let options = Options::read(&options)?;
+    let mut options = Options::read(&options)?;
     let Accepted { batch, rejected } = accept(text, &options);
     let offset = options.first_line - 1;
     let lines = (batch.len() + rejected.len()) as u32;
@@ -238,7 +309,7 @@ pub fn validate(text: &str, options: JsValue) -> Result<JsValue, JsError> {
             time_rfc3339: rfc3339(row.time),
         })
         .collect();
-    let (tables, mut conflicts) = schema(&batch);
+    let (tables, mut conflicts) = schema(&batch, std::mem::take(&mut options.schema));
     for conflict in &mut conflicts {
         conflict.line += offset;
     }
@@ -253,6 +324,7 @@ pub fn validate(text: &str, options: JsValue) -> Result<JsValue, JsError> {
         rows,
         tables,
         conflicts,
+        canonical: options.canonical.then(|| batch.to_line_protocol()),
     };
     report
         .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
@@ -269,6 +341,91 @@ pub fn to_canonical(text: &str, options: JsValue) -> Result<String, JsError> {
 /// The core's partial-write validation of `text`; an empty text is simply no lines here.
 fn accept<'a>(text: &'a str, options: &Options) -> Accepted<'a> {
     crate::validate(text.as_bytes(), options.precision, options.now, false).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestReport {
+    ok: bool,
+    /// The status the server answers before reading the body: 0 when the request is fine.
+    status: u16,
+    /// The JSON body of that answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    precision: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accept_partial: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    no_sync: Option<bool>,
+    /// `Bearer`, `Token`, `Basic`, `p` or absent (no credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<&'static str>,
+}
+
+/// Checks a write request's route, credentials, parameters and encoding as the server does
+/// before it reads the body: `path` (such as `/write`), `query` (without `?`), the
+/// `Authorization` and `Content-Encoding` header values. The method is POST.
+///
+/// Returns `{ ok, status, body, message }` with the server's error (status 0 when fine) and,
+/// when fine, `endpoint`, `database`, `precision`, `acceptPartial`, `noSync` and `auth`.
+#[wasm_bindgen(js_name = checkRequest)]
+pub fn check_request(
+    path: &str,
+    query: Option<String>,
+    authorization: Option<String>,
+    content_encoding: Option<String>,
+) -> Result<JsValue, JsError> {
+    let parts = RequestParts {
+        method: "POST",
+        path,
+        query: query.as_deref(),
+        authorization: authorization.as_deref().map(str::as_bytes),
+        content_encoding: content_encoding.as_deref().map(str::as_bytes),
+    };
+    let report = match WriteRequest::parse(&parts) {
+        Ok(request) => RequestReport {
+            ok: true,
+            status: 0,
+            body: None,
+            message: None,
+            endpoint: Some(request.endpoint.path()),
+            database: Some(request.params.database.clone()),
+            precision: Some(request.params.precision.as_str()),
+            accept_partial: Some(request.params.accept_partial),
+            no_sync: Some(request.params.no_sync),
+            auth: request.credentials.as_ref().map(|c| match c.scheme {
+                AuthScheme::Bearer => "Bearer",
+                AuthScheme::Token => "Token",
+                AuthScheme::Basic => "Basic",
+                AuthScheme::QueryParam => "p",
+            }),
+        },
+        Err(error) => {
+            let endpoint = Endpoint::from_path(path).unwrap_or(Endpoint::V3);
+            RequestReport {
+                ok: false,
+                status: error.status(),
+                body: Some(error.body(endpoint)),
+                message: Some(error.message(endpoint)),
+                endpoint: None,
+                database: None,
+                precision: None,
+                accept_partial: None,
+                no_sync: None,
+                auth: None,
+            }
+        }
+    };
+    report
+        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
+        .map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// Inflates a gzip file (such as a `.lp.gz` upload) with the core's decoder.

@@ -3,7 +3,7 @@
 #![cfg(all(target_arch = "wasm32", feature = "wasm"))]
 
 use js_sys::{Array, Object, Reflect};
-use linegate::wasm::{gunzip, rfc3339, to_canonical, validate};
+use linegate::wasm::{check_request, gunzip, rfc3339, to_canonical, validate};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -125,4 +125,70 @@ fn rfc3339_formats() {
     assert_eq!(rfc3339(1_500_000_000), "1970-01-01T00:00:01.5Z");
     assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
     assert_eq!(rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00Z");
+}
+
+#[wasm_bindgen_test]
+fn chunks_share_the_schema_and_can_carry_canonical_text() {
+    let first = validate("m,a=1 v=1 1\n", options(&[("canonical", true.into())])).unwrap();
+    // v3's default precision is auto: 1 is read as seconds.
+    assert_eq!(string(&first, "canonical"), "m,a=1 v=1 1000000000\n");
+    // The second chunk continues the schema of the first: its conflicts name its lines.
+    let second = validate(
+        "m v=2i 2\nm a=3 3\nn x=1 4\n",
+        options(&[("schema", get(&first, "tables")), ("firstLine", 2.into())]),
+    )
+    .unwrap();
+    assert!(get(&second, "canonical").is_undefined());
+    let conflicts = Array::from(&get(&second, "conflicts"));
+    assert_eq!(conflicts.length(), 2);
+    assert_eq!(number(&conflicts.get(0), "line"), 2.0);
+    assert_eq!(string(&conflicts.get(0), "expected"), "float");
+    assert_eq!(number(&conflicts.get(1), "line"), 3.0);
+    assert_eq!(string(&conflicts.get(1), "expected"), "tag");
+    let tables = Array::from(&get(&second, "tables"));
+    assert_eq!(tables.length(), 2);
+    assert_eq!(string(&tables.get(0), "name"), "m");
+    assert_eq!(number(&tables.get(0), "rows"), 3.0);
+    assert_eq!(string(&tables.get(1), "name"), "n");
+    let bad = js_sys::JSON::parse(r#"[{"name":"m","fields":[["v","decimal"]]}]"#).unwrap();
+    assert!(validate("m v=1", options(&[("schema", bad)])).is_err());
+}
+
+#[wasm_bindgen_test]
+fn check_request_reports_parameters_or_the_servers_error() {
+    let ok = check_request(
+        "/write",
+        Some("db=home&rp=autogen&precision=s&p=secret".into()),
+        None,
+        Some("gzip".into()),
+    )
+    .unwrap();
+    assert_eq!(get(&ok, "ok"), JsValue::TRUE);
+    assert_eq!(string(&ok, "database"), "home");
+    assert_eq!(string(&ok, "precision"), "s");
+    assert_eq!(string(&ok, "auth"), "p");
+    assert_eq!(get(&ok, "acceptPartial"), JsValue::FALSE);
+    let v3 = check_request(
+        "/api/v3/write_lp",
+        Some("db=home".into()),
+        Some("Bearer abc".into()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(string(&v3, "auth"), "Bearer");
+    assert_eq!(get(&v3, "acceptPartial"), JsValue::TRUE);
+    let missing = check_request("/api/v2/write", Some("org=x".into()), None, None).unwrap();
+    assert_eq!(get(&missing, "ok"), JsValue::FALSE);
+    assert_eq!(number(&missing, "status"), 400.0);
+    assert!(string(&missing, "body").starts_with('{'));
+    let malformed = check_request(
+        "/api/v3/write_lp",
+        Some("db=a".into()),
+        Some("Bearer".into()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(number(&malformed, "status"), 400.0);
+    let encoding = check_request("/write", Some("db=a".into()), None, Some("br".into())).unwrap();
+    assert_eq!(number(&encoding, "status"), 415.0);
 }
