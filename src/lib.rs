@@ -52,7 +52,8 @@
 //! );
 //! ```
 //!
-//! Features: `wasm` adds browser bindings (module [`wasm`]).
+//! Features: `wasm` adds browser bindings (module [`wasm`]); `worker` adds the Cloudflare
+//! Worker that validates at the edge and forwards to storage (module [`worker`]).
 #![deny(missing_docs)]
 
 pub mod auth;
@@ -67,6 +68,9 @@ mod write;
 
 #[cfg(feature = "wasm")]
 pub mod wasm;
+
+#[cfg(feature = "worker")]
+pub mod worker;
 
 pub use auth::{Access, AuthScheme, Credentials, Scope, TokenHash, TokenStore};
 pub use batch::{Row, WriteBatch};

@@ -1,0 +1,20 @@
+//! The Cloudflare Worker (feature `worker`): linegate at the edge, in front of storage.
+//!
+//! Every write is authenticated against the `TOKENS` KV namespace, validated by the core,
+//! re-encoded as canonical line protocol with nanosecond timestamps, gzip-compressed and
+//! POSTed to `UPSTREAM_URL` + `/api/v3/write_lp` (linegate's native server or any
+//! InfluxDB 3). When storage is down the batch goes to the `SPOOL` R2 bucket and a cron
+//! trigger replays it later. See `wrangler.toml` for the bindings and settings.
+//!
+//! The module has two halves:
+//!
+//! - [`map`]: plain functions that decide everything — routes, token scopes, upstream URLs,
+//!   how upstream answers map back to the client's endpoint, retry timing, spool keys. They
+//!   build and are tested on any target, without the Workers runtime.
+//! - the runtime entry (wasm32 only, private): the `fetch` and `scheduled` handlers that
+//!   move bytes between the `worker` crate's types and [`map`].
+
+pub mod map;
+
+#[cfg(target_arch = "wasm32")]
+mod entry;

@@ -1,0 +1,749 @@
+//! The worker's decisions as plain functions: no runtime, no I/O, testable anywhere.
+//!
+//! The runtime entry calls these with strings and bytes it got from the `worker` crate and
+//! turns their results back into responses, fetches, KV and R2 calls.
+
+use std::borrow::Cow;
+
+use crate::auth::{Access, Credentials, Scope};
+use crate::json;
+use crate::lp::{LineError, ORIGINAL_LINE_LIMIT};
+use crate::params::{query_pairs, Endpoint};
+use crate::WriteError;
+
+/// What a request path is, at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// One of the three write endpoints.
+    Write(Endpoint),
+    /// `/ping`: 204, no token.
+    Ping,
+    /// `/health`: 200, no token.
+    Health,
+    /// A query endpoint, forwarded upstream after auth.
+    Query(QueryApi),
+    /// Anything else: 404.
+    NotFound,
+}
+
+/// The query endpoints the edge forwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryApi {
+    /// v1 `/query` (InfluxQL; `p` query parameter honoured).
+    V1,
+    /// `/api/v3/query_sql`.
+    Sql,
+    /// `/api/v3/query_influxql`.
+    InfluxQl,
+    /// Another `/api/v3/query_*` path; the upstream decides what it is.
+    OtherV3,
+}
+
+/// Routes a path (exact matches, as InfluxDB).
+pub fn route(path: &str) -> Route {
+    if let Some(endpoint) = Endpoint::from_path(path) {
+        return Route::Write(endpoint);
+    }
+    match path {
+        "/ping" => Route::Ping,
+        "/health" => Route::Health,
+        "/query" => Route::Query(QueryApi::V1),
+        "/api/v3/query_sql" => Route::Query(QueryApi::Sql),
+        "/api/v3/query_influxql" => Route::Query(QueryApi::InfluxQl),
+        p if p.len() > "/api/v3/query_".len()
+            && p.starts_with("/api/v3/query_")
+            && !p["/api/v3/query_".len()..].contains('/') =>
+        {
+            Route::Query(QueryApi::OtherV3)
+        }
+        _ => Route::NotFound,
+    }
+}
+
+/// Headers of the `/ping` answer (204), as InfluxDB sends them.
+pub fn ping_headers() -> [(&'static str, &'static str); 2] {
+    [
+        (
+            "X-Influxdb-Version",
+            concat!("linegate-edge-", env!("CARGO_PKG_VERSION")),
+        ),
+        ("X-Influxdb-Build", "linegate-edge"),
+    ]
+}
+
+/// The `/health` body (200, `application/json`).
+pub fn health_body() -> &'static str {
+    concat!(
+        r#"{"name":"linegate-edge","message":"ready for queries and writes","status":"pass","version":""#,
+        env!("CARGO_PKG_VERSION"),
+        r#""}"#
+    )
+}
+
+/// How the edge authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Tokens are checked against the `TOKENS` KV namespace; the upstream gets
+    /// `UPSTREAM_TOKEN`.
+    Kv,
+    /// The client's `Authorization` header (or `p`) goes to the upstream unchanged and the
+    /// upstream decides. Nothing is spooled in this mode: the edge cannot know whether a
+    /// token is good while storage is down, so it answers 503 instead of acknowledging.
+    Passthrough,
+}
+
+impl AuthMode {
+    /// Reads the `AUTH_MODE` variable: unset, empty or `kv` → [`AuthMode::Kv`];
+    /// `passthrough` → [`AuthMode::Passthrough`]; anything else is a configuration error.
+    pub fn from_var(value: Option<&str>) -> Result<AuthMode, String> {
+        match value.map(str::trim) {
+            None | Some("") | Some("kv") => Ok(AuthMode::Kv),
+            Some("passthrough") => Ok(AuthMode::Passthrough),
+            Some(other) => Err(format!(
+                "AUTH_MODE must be \"kv\" or \"passthrough\", not {other:?}"
+            )),
+        }
+    }
+}
+
+/// The KV key of a request's token: the lower-case hex SHA-256 of the token.
+/// No token → 401.
+pub fn token_key(credentials: Option<&Credentials>) -> Result<String, WriteError> {
+    credentials
+        .map(|c| c.hash().to_hex())
+        .ok_or(WriteError::Unauthenticated)
+}
+
+/// Parses a scope as stored in KV under a token's hash:
+///
+/// - `admin` (plain text) or `{"admin":true}`: everything;
+/// - `{"read":["db1"],"write":["db1","db2"]}`: those databases (`"*"` means all); other
+///   keys (e.g. `"description"`) are ignored.
+///
+/// `None` when the value is none of these.
+pub fn parse_scope(stored: &str) -> Option<Scope> {
+    let stored = stored.trim();
+    if stored == "admin" {
+        return Some(Scope::Admin);
+    }
+    let value: serde_json::Value = serde_json::from_str(stored).ok()?;
+    let object = value.as_object()?;
+    match object.get("admin") {
+        Some(serde_json::Value::Bool(true)) => return Some(Scope::Admin),
+        Some(serde_json::Value::Bool(false)) | None => {}
+        Some(_) => return None,
+    }
+    let mut grants: Vec<(String, Vec<Access>)> = Vec::new();
+    for (key, access) in [("read", Access::Read), ("write", Access::Write)] {
+        let Some(list) = object.get(key) else {
+            continue;
+        };
+        for db in list.as_array()? {
+            let db = db.as_str()?;
+            match grants.iter_mut().find(|(name, _)| name == db) {
+                Some((_, accesses)) => accesses.push(access),
+                None => grants.push((db.to_owned(), vec![access])),
+            }
+        }
+    }
+    Some(Scope::Databases(grants))
+}
+
+/// Decides a request from what KV holds for its token: nothing → 401, an unreadable value
+/// → 500 (fail closed, and the operator sees why), out of scope → 403.
+pub fn authorize(stored: Option<&str>, database: &str, access: Access) -> Result<(), WriteError> {
+    let stored = stored.ok_or(WriteError::Unauthenticated)?;
+    let scope = parse_scope(stored).ok_or_else(|| {
+        WriteError::Internal("the token's scope in the TOKENS namespace is not valid".into())
+    })?;
+    scope.permits(database, access)
+}
+
+/// Appends `text` percent-encoded for a query string (everything but RFC 3986 unreserved).
+pub fn percent_encode(out: &mut String, text: &str) {
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(
+                char::from_digit((b >> 4) as u32, 16)
+                    .unwrap_or('0')
+                    .to_ascii_uppercase(),
+            );
+            out.push(
+                char::from_digit((b & 15) as u32, 16)
+                    .unwrap_or('0')
+                    .to_ascii_uppercase(),
+            );
+        }
+    }
+}
+
+/// The upstream URL a batch is POSTed to:
+/// `{base}/api/v3/write_lp?db=…&precision=nanosecond&accept_partial=…[&no_sync=true]`.
+pub fn upstream_write_url(
+    base: &str,
+    database: &str,
+    accept_partial: bool,
+    no_sync: bool,
+) -> String {
+    let mut url = String::with_capacity(base.len() + database.len() + 80);
+    url.push_str(base.trim_end_matches('/'));
+    url.push_str("/api/v3/write_lp?db=");
+    percent_encode(&mut url, database);
+    url.push_str("&precision=nanosecond&accept_partial=");
+    url.push_str(if accept_partial { "true" } else { "false" });
+    if no_sync {
+        url.push_str("&no_sync=true");
+    }
+    url
+}
+
+/// Whether the upstream should get `accept_partial=true`: v3 as the client asked, v1 and
+/// v2 never (they are all-or-nothing).
+pub fn upstream_accept_partial(endpoint: Endpoint, client_accept_partial: bool) -> bool {
+    endpoint == Endpoint::V3 && client_accept_partial
+}
+
+/// Gzip (one member) of `data` at a miniz compression `level` (0–10; 1 is fastest).
+pub fn gzip(data: &[u8], level: u8) -> Vec<u8> {
+    let deflated = miniz_oxide::deflate::compress_to_vec(data, level);
+    let mut out = Vec::with_capacity(deflated.len() + 18);
+    // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=unknown
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    out.extend_from_slice(&deflated);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+/// Physical line `line_number` (1-based) of `body`, without its line ending, cut to
+/// [`ORIGINAL_LINE_LIMIT`] bytes on a character boundary (as the core quotes lines).
+pub fn original_line(body: &[u8], line_number: u32) -> String {
+    let Some(line) = body
+        .split(|&b| b == b'\n')
+        .nth(line_number.saturating_sub(1) as usize)
+    else {
+        return String::new();
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let text = String::from_utf8_lossy(line);
+    let mut end = text.len().min(ORIGINAL_LINE_LIMIT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// A rejected line as the client sees it: in its own body's numbering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientLineError {
+    /// 1-based physical line of the client's body.
+    pub line_number: u32,
+    /// 1-based byte column in that line.
+    pub column: u32,
+    /// Why.
+    pub message: String,
+    /// The client's line, cut to [`ORIGINAL_LINE_LIMIT`] bytes.
+    pub original_line: String,
+}
+
+impl From<&LineError> for ClientLineError {
+    fn from(e: &LineError) -> Self {
+        ClientLineError {
+            line_number: e.line,
+            column: e.column,
+            message: e.kind.to_string(),
+            original_line: e.original_line.clone(),
+        }
+    }
+}
+
+/// What was forwarded, so that the upstream's answer can be told in the client's terms.
+#[derive(Debug)]
+pub struct Forwarded<'a> {
+    /// The client's endpoint.
+    pub endpoint: Endpoint,
+    /// Line `i + 1` of the forwarded body came from the client's line `line_numbers[i]`.
+    pub line_numbers: Vec<u32>,
+    /// The client's decoded body.
+    pub body: &'a [u8],
+    /// Lines the edge already rejected (a v3 partial write).
+    pub rejected: &'a [LineError],
+}
+
+/// What to do with an upstream answer to a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamOutcome {
+    /// Stored: answer this (204 with an empty body, or 400 with the edge's own rejected lines).
+    Answer(Answer),
+    /// Storage is down (5xx, 408, 429): retry, then spool.
+    StorageDown,
+}
+
+/// A response to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// JSON body; empty for 204.
+    pub body: String,
+}
+
+impl Answer {
+    /// 204 No Content.
+    pub fn no_content() -> Answer {
+        Answer {
+            status: 204,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    /// The answer for a core error on `endpoint`.
+    pub fn error(error: &WriteError, endpoint: Endpoint) -> Answer {
+        Answer {
+            status: error.status(),
+            headers: error.headers(),
+            body: error.body(endpoint),
+        }
+    }
+
+    /// The answer once the batch is stored: 204, or the edge's rejected lines (400).
+    pub fn stored(endpoint: Endpoint, rejected: &[LineError]) -> Answer {
+        if rejected.is_empty() {
+            Answer::no_content()
+        } else {
+            Answer::error(&WriteError::PartialWrite(rejected.to_vec()), endpoint)
+        }
+    }
+}
+
+/// Whether an upstream status means storage cannot take the write now.
+pub fn storage_down(status: u16) -> bool {
+    status >= 500 || status == 408 || status == 429
+}
+
+/// Maps the upstream's answer to a forwarded write back to the client's endpoint: line
+/// numbers and original lines refer to the client's body; edge-rejected lines are merged
+/// in line order.
+pub fn map_upstream(
+    status: u16,
+    upstream_body: &str,
+    forwarded: &Forwarded<'_>,
+) -> UpstreamOutcome {
+    if storage_down(status) {
+        return UpstreamOutcome::StorageDown;
+    }
+    let endpoint = forwarded.endpoint;
+    if (200..300).contains(&status) {
+        return UpstreamOutcome::Answer(Answer::stored(endpoint, forwarded.rejected));
+    }
+    let parsed: Option<serde_json::Value> = serde_json::from_str(upstream_body).ok();
+    let data = parsed.as_ref().and_then(|v| v.get("data"));
+    let to_client = |item: &serde_json::Value| -> Option<ClientLineError> {
+        let forwarded_line = item.get("line_number")?.as_u64()? as usize;
+        let line_number = *forwarded.line_numbers.get(forwarded_line.checked_sub(1)?)?;
+        let message = item.get("error_message")?.as_str()?.to_owned();
+        let upstream_line = item.get("original_line").and_then(|v| v.as_str());
+        let upstream_column = item.get("column").and_then(|v| v.as_u64()).unwrap_or(1) as u32;
+        let original_line = original_line(forwarded.body, line_number);
+        let column = map_column(upstream_line, upstream_column, &original_line);
+        Some(ClientLineError {
+            line_number,
+            column,
+            message,
+            original_line,
+        })
+    };
+    let body = match data {
+        Some(serde_json::Value::Array(items)) => {
+            let mut lines: Vec<ClientLineError> = forwarded
+                .rejected
+                .iter()
+                .map(ClientLineError::from)
+                .collect();
+            let mapped: Option<Vec<ClientLineError>> = items.iter().map(to_client).collect();
+            match mapped {
+                Some(mapped) => {
+                    lines.extend(mapped);
+                    lines.sort_by_key(|l| l.line_number);
+                    Some(partial_body(endpoint, &lines))
+                }
+                None => None,
+            }
+        }
+        Some(item @ serde_json::Value::Object(_)) => {
+            to_client(item).map(|line| line_body(endpoint, &line))
+        }
+        _ => None,
+    };
+    let body = body.unwrap_or_else(|| {
+        let message = parsed
+            .as_ref()
+            .and_then(|v| v.get("error").or_else(|| v.get("message")))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                let text = upstream_body.trim();
+                if text.is_empty() {
+                    format!("storage answered {status}")
+                } else {
+                    original_line(text.as_bytes(), 1)
+                }
+            });
+        error_body(endpoint, status, &message)
+    });
+    UpstreamOutcome::Answer(Answer {
+        status,
+        headers: Vec::new(),
+        body,
+    })
+}
+
+/// The column in the client's line for an error the upstream found at `column` of its
+/// (canonical) line: the same column when the lines are equal, else where the upstream's
+/// token (up to the next space or comma) appears in the client's line, else 1.
+pub fn map_column(upstream_line: Option<&str>, column: u32, client_line: &str) -> u32 {
+    let Some(upstream_line) = upstream_line else {
+        return column;
+    };
+    if upstream_line == client_line {
+        return column;
+    }
+    let start = (column.max(1) - 1) as usize;
+    let token = upstream_line
+        .get(start..)
+        .map(|rest| {
+            let end = rest.find([' ', ',']).unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .unwrap_or("");
+    if token.is_empty() {
+        return 1;
+    }
+    client_line.find(token).map_or(1, |i| i as u32 + 1)
+}
+
+fn v2_code(status: u16) -> &'static str {
+    match status {
+        400 => "invalid",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not found",
+        405 => "method not allowed",
+        413 => "request too large",
+        415 => "unsupported media type",
+        422 => "unprocessable entity",
+        503 => "unavailable",
+        _ if status < 500 => "invalid",
+        _ => "internal error",
+    }
+}
+
+/// A request-level error body in the endpoint's shape: `{"error":…}` for v1 and v3,
+/// `{"code":…,"message":…}` for v2.
+pub fn error_body(endpoint: Endpoint, status: u16, message: &str) -> String {
+    let mut out = String::with_capacity(message.len() + 40);
+    out.push('{');
+    if endpoint == Endpoint::V2 {
+        json::key(&mut out, "code");
+        json::string(&mut out, v2_code(status));
+        out.push(',');
+        json::key(&mut out, "message");
+    } else {
+        json::key(&mut out, "error");
+    }
+    json::string(&mut out, message);
+    out.push('}');
+    out
+}
+
+fn line_object(out: &mut String, line: &ClientLineError) {
+    out.push('{');
+    json::key(out, "error_message");
+    json::string(out, &line.message);
+    out.push(',');
+    json::key(out, "line_number");
+    out.push_str(&line.line_number.to_string());
+    out.push(',');
+    json::key(out, "original_line");
+    json::string(out, &line.original_line);
+    out.push(',');
+    json::key(out, "column");
+    out.push_str(&line.column.to_string());
+    out.push('}');
+}
+
+fn line_message(line: &ClientLineError) -> String {
+    format!(
+        "line {}, column {}: {}",
+        line.line_number, line.column, line.message
+    )
+}
+
+/// The body for one rejected line of an all-or-nothing write, shaped as the core shapes
+/// [`WriteError::Line`].
+pub fn line_body(endpoint: Endpoint, line: &ClientLineError) -> String {
+    if endpoint == Endpoint::V2 {
+        let message = format!(
+            "write buffer error: line protocol parse failed: {}",
+            line_message(line)
+        );
+        return error_body(endpoint, 400, &message);
+    }
+    let mut out = String::with_capacity(256);
+    out.push('{');
+    json::key(&mut out, "error");
+    json::string(&mut out, "line protocol parsing error");
+    out.push(',');
+    json::key(&mut out, "data");
+    line_object(&mut out, line);
+    out.push('}');
+    out
+}
+
+/// The body for rejected lines of a partial write, shaped as the core shapes
+/// [`WriteError::PartialWrite`].
+pub fn partial_body(endpoint: Endpoint, lines: &[ClientLineError]) -> String {
+    if endpoint == Endpoint::V2 {
+        let mut message = String::from("partial write of line protocol occurred");
+        for line in lines {
+            message.push_str("; ");
+            message.push_str(&line_message(line));
+        }
+        return error_body(endpoint, 400, &message);
+    }
+    let mut out = String::with_capacity(64 + 256 * lines.len());
+    out.push('{');
+    json::key(&mut out, "error");
+    json::string(&mut out, "partial write of line protocol occurred");
+    out.push(',');
+    json::key(&mut out, "data");
+    out.push('[');
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        line_object(&mut out, line);
+    }
+    out.push_str("]}");
+    out
+}
+
+/// Timing of the attempts to reach storage within one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Wall time for all attempts, back-offs included (`RETRY_BUDGET_MS`).
+    pub budget_ms: u64,
+    /// Longest wait for one answer (`UPSTREAM_TIMEOUT_MS`).
+    pub timeout_ms: u64,
+    /// The first back-off; each later one doubles, up to [`RetryPolicy::MAX_BACKOFF_MS`].
+    pub first_backoff_ms: u64,
+}
+
+/// One attempt to reach storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// Wait this long before it.
+    pub delay_ms: u64,
+    /// Give up on its answer after this long.
+    pub timeout_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            budget_ms: 3_000,
+            timeout_ms: 10_000,
+            first_backoff_ms: 100,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Longest back-off between two attempts.
+    pub const MAX_BACKOFF_MS: u64 = 2_000;
+    /// An attempt is not started with less time than this left in the budget.
+    pub const MIN_ATTEMPT_MS: u64 = 200;
+
+    /// The attempt number `attempt` (0 = the first) when `elapsed_ms` of the budget are
+    /// gone, or `None` when the budget does not allow it. The first attempt always runs,
+    /// with the full per-attempt timeout; later ones are cut to what the budget has left.
+    pub fn next(&self, attempt: u32, elapsed_ms: u64) -> Option<Attempt> {
+        if attempt == 0 {
+            return Some(Attempt {
+                delay_ms: 0,
+                timeout_ms: self.timeout_ms,
+            });
+        }
+        let delay_ms = self
+            .first_backoff_ms
+            .saturating_mul(1u64 << (attempt - 1).min(20))
+            .min(Self::MAX_BACKOFF_MS);
+        let left = self.budget_ms.checked_sub(elapsed_ms + delay_ms)?;
+        if left < Self::MIN_ATTEMPT_MS {
+            return None;
+        }
+        Some(Attempt {
+            delay_ms,
+            timeout_ms: self.timeout_ms.min(left),
+        })
+    }
+}
+
+/// Where spooled batches live in the `SPOOL` bucket.
+pub const SPOOL_PREFIX: &str = "spool/";
+/// Where a spooled batch goes when storage refused it for good (a 4xx on replay).
+pub const DEAD_PREFIX: &str = "dead/";
+
+/// The R2 key of a spooled batch. Keys sort in arrival order (R2 lists in key order):
+/// milliseconds since the epoch, then a per-isolate sequence, then a random part so that
+/// isolates never collide.
+pub fn spool_key(now_ms: u64, sequence: u32, random: u32) -> String {
+    format!("{SPOOL_PREFIX}{now_ms:015}-{sequence:08}-{random:08x}")
+}
+
+/// The dead-letter key for a spooled batch's key.
+pub fn dead_key(spool_key: &str) -> String {
+    format!(
+        "{DEAD_PREFIX}{}",
+        spool_key.strip_prefix(SPOOL_PREFIX).unwrap_or(spool_key)
+    )
+}
+
+/// What a spooled batch needs besides its (gzip, canonical) body, kept as R2 custom metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpoolMeta {
+    /// Target database.
+    pub database: String,
+    /// `accept_partial` for the upstream.
+    pub accept_partial: bool,
+    /// `no_sync` for the upstream.
+    pub no_sync: bool,
+    /// Number of lines (for operators).
+    pub lines: usize,
+}
+
+impl SpoolMeta {
+    /// As R2 custom metadata pairs.
+    pub fn to_pairs(&self) -> Vec<(String, String)> {
+        vec![
+            ("db".into(), self.database.clone()),
+            ("accept_partial".into(), self.accept_partial.to_string()),
+            ("no_sync".into(), self.no_sync.to_string()),
+            ("lines".into(), self.lines.to_string()),
+        ]
+    }
+
+    /// From R2 custom metadata; `None` without a database.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Option<SpoolMeta> {
+        let mut meta = SpoolMeta {
+            database: String::new(),
+            accept_partial: false,
+            no_sync: false,
+            lines: 0,
+        };
+        for (key, value) in pairs {
+            match key {
+                "db" => meta.database = value.to_owned(),
+                "accept_partial" => meta.accept_partial = value == "true",
+                "no_sync" => meta.no_sync = value == "true",
+                "lines" => meta.lines = value.parse().unwrap_or(0),
+                _ => {}
+            }
+        }
+        (!meta.database.is_empty()).then_some(meta)
+    }
+}
+
+/// What the replay does with a spooled batch after trying to store it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayStep {
+    /// Stored: delete it and go on.
+    Delete,
+    /// Refused for good (4xx): move it to [`DEAD_PREFIX`] and go on.
+    DeadLetter,
+    /// Storage still down (no answer, 5xx, 408, 429): keep it and stop this run, so the
+    /// order is kept.
+    Stop,
+}
+
+/// The replay step for an upstream status (`None`: no answer).
+pub fn replay_step(status: Option<u16>) -> ReplayStep {
+    match status {
+        Some(s) if (200..300).contains(&s) => ReplayStep::Delete,
+        Some(s) if !storage_down(s) => ReplayStep::DeadLetter,
+        _ => ReplayStep::Stop,
+    }
+}
+
+/// The database a query names: `db` in the query string, else (POST) `db` in a form or
+/// JSON body. `None` when it names none.
+pub fn query_database(
+    query: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Option<String> {
+    let from_pairs = |text: &str| {
+        query_pairs(text)
+            .find(|(k, _)| k == "db")
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(db) = query.and_then(from_pairs) {
+        return Some(db);
+    }
+    if body.is_empty() {
+        return None;
+    }
+    let content_type = content_type.unwrap_or("").to_ascii_lowercase();
+    if content_type.starts_with("application/json") {
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        return value
+            .get("db")
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+    }
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        return std::str::from_utf8(body).ok().and_then(from_pairs);
+    }
+    None
+}
+
+/// A query string without the `p` and `u` parameters (the client's v1 credentials, which
+/// must not travel upstream when the edge authenticates).
+pub fn strip_credentials(query: &str) -> Cow<'_, str> {
+    let is_credential = |pair: &&str| {
+        let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+        key == "p" || key == "u"
+    };
+    if !query.split('&').any(|pair| is_credential(&pair)) {
+        return Cow::Borrowed(query);
+    }
+    Cow::Owned(
+        query
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !is_credential(pair))
+            .collect::<Vec<_>>()
+            .join("&"),
+    )
+}
+
+/// The upstream URL of a forwarded query.
+pub fn upstream_query_url(base: &str, path: &str, query: Option<&str>) -> String {
+    let mut url = format!("{}{}", base.trim_end_matches('/'), path);
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
