@@ -31,8 +31,15 @@ const CPU_FIELDS: [&str; 10] = [
     "usage_guest_nice",
 ];
 
-/// Telegraf's `cpu` input: 3 tags, 10 float fields, nanosecond timestamps (~230 B/line).
+/// Telegraf's `cpu` input: 3 tags, 10 float fields, nanosecond timestamps (~230 B/line),
+/// 10 s apart.
 pub fn telegraf(lines: usize) -> String {
+    telegraf_every(lines, 10_000_000_000)
+}
+
+/// [`telegraf`] with lines `step` nanoseconds apart (plus a little jitter): a dense corpus
+/// spans minutes, as a fleet's real writes do.
+pub fn telegraf_every(lines: usize, step: i64) -> String {
     use std::fmt::Write;
     let mut rng = Rng::new(0x5eed);
     let mut out = String::with_capacity(lines * 240);
@@ -55,7 +62,7 @@ pub fn telegraf(lines: usize) -> String {
                 _ => write!(out, "{sep}{field}=0"),
             };
         }
-        ts += 10_000_000_000 + rng.below(1000) as i64;
+        ts += step + rng.below(1000) as i64;
         let _ = writeln!(out, " {ts}");
     }
     out

@@ -1,6 +1,7 @@
 //! Parse throughput: linegate against InfluxDB's own parser (`influxdb-line-protocol` 2.0),
 //! same corpora, same run. `cargo bench --bench parse [-- LINES]`.
 
+#[allow(dead_code)] // the ingest corpus is for scripts/bench-ingest.sh
 mod corpus;
 
 use std::hint::black_box;

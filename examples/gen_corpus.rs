@@ -1,4 +1,7 @@
 //! Writes a benchmark corpus to stdout: `cargo run --release --example gen_corpus -- telegraf 1000000`.
+//!
+//! Kinds: `telegraf` (lines 10 s apart), `ingest` (the same lines 1 ms apart, so a million
+//! span 17 minutes, like a fleet's writes) and `mixed`.
 
 #[path = "../benches/corpus.rs"]
 mod corpus;
@@ -14,6 +17,7 @@ fn main() {
         .unwrap_or(1_000_000);
     let body = match kind.as_str() {
         "mixed" => corpus::mixed(lines),
+        "ingest" => corpus::telegraf_every(lines, 1_000_000),
         _ => corpus::telegraf(lines),
     };
     std::io::stdout()

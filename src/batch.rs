@@ -14,6 +14,7 @@ struct RowIndex {
     fields: Range<u32>,
     time: i64,
     line_number: u32,
+    offset: usize,
 }
 
 /// One accepted row, borrowed from a [`WriteBatch`].
@@ -31,6 +32,8 @@ pub struct Row<'b, 'a> {
     pub time: i64,
     /// The line of the body the row came from.
     pub line_number: u32,
+    /// Byte offset of the row's line in the body (see [`crate::LineError::locate`]).
+    pub offset: usize,
 }
 
 /// The accepted rows of a request, in input order, with their tables.
@@ -74,6 +77,7 @@ impl<'a> WriteBatch<'a> {
             fields: fields_start..self.fields.len() as u32,
             time,
             line_number: line.line_number,
+            offset: line.offset,
         });
     }
 
@@ -118,6 +122,7 @@ impl<'a> WriteBatch<'a> {
             fields: &self.fields[r.fields.start as usize..r.fields.end as usize],
             time: r.time,
             line_number: r.line_number,
+            offset: r.offset,
         }
     }
 

@@ -1,11 +1,36 @@
 //! `linegate`: the native server and command-line tool.
 //!
 //! # Layout
+//! A write travels down this list; a query reads from the last three.
 //! - `main` — command-line parsing; each subcommand lives in its own module.
+//! - [`serve`] — `linegate serve`: configuration, start-up, graceful shutdown.
+//! - [`http`] — the routes: thin handlers between HTTP and the core or the store.
+//! - [`auth`] — tokens: generated, stored hashed, compared in constant time.
+//! - [`store`] — the write path and the read path meet here: catalog → WAL → buffer → Parquet.
+//! - [`catalog`] — databases, tables, columns and the schema rules rows must obey.
+//! - [`wal`] — the write-ahead log: CRC-framed records, group-commit fsync, replay.
+//! - [`buffer`] — accepted rows as Arrow record batches until they are persisted.
+//! - [`persist`] — Parquet files on the object store and the manifest that lists them.
+//! - [`query`] — SQL over Parquet and the buffer with DataFusion.
+//! - [`metrics`] — counters for `/metrics`.
+//! - [`client`] — `create`, `show`, `delete` and `write` against a running server.
 //! - [`validate`] — `linegate validate`: checks line-protocol files offline.
+//! - [`fsutil`] — atomic file replacement.
 #![deny(missing_docs)]
 
+mod auth;
+mod buffer;
+mod catalog;
+mod client;
+mod fsutil;
+mod http;
+mod metrics;
+mod persist;
+mod query;
+mod serve;
+mod store;
 mod validate;
+mod wal;
 
 use std::process::ExitCode;
 
@@ -21,12 +46,46 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the server: InfluxDB v1/v2/v3 writes into a local columnar store.
+    Serve(serve::Args),
+    /// Import line protocol (plain or gzip) into a running server.
+    Write(client::WriteArgs),
+    /// Create a token or a database on a running server.
+    #[command(subcommand)]
+    Create(client::Create),
+    /// List databases of a running server.
+    #[command(subcommand)]
+    Show(client::Show),
+    /// Delete a database from a running server.
+    #[command(subcommand)]
+    Delete(client::Delete),
     /// Check line protocol in a file (plain or gzip) or standard input (`-`).
     Validate(validate::Args),
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve(_)) {
+        init_logging();
+    }
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Write(args) => client::write(args),
+        Command::Create(command) => client::create(command),
+        Command::Show(command) => client::show(command),
+        Command::Delete(command) => client::delete(command),
         Command::Validate(args) => validate::run(args),
     }
+}
+
+/// Structured logs on stderr; `LOG_FILTER` or `RUST_LOG` picks the level (default `info`).
+fn init_logging() {
+    let filter = std::env::var("LOG_FILTER")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }

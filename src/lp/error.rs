@@ -92,6 +92,18 @@ pub enum LineErrorKind {
     ReservedName(String),
     /// A key used both as a tag and as a field.
     TagFieldClash(String),
+    /// The line gives a column another kind or type than the table already has
+    /// (checked by a store against its catalog, not by the parser).
+    SchemaConflict {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// What the table has, e.g. `an integer field`.
+        existing: String,
+        /// What the line has, e.g. `a string field`.
+        found: String,
+    },
 }
 
 /// Quotes at most [`QUOTE_LIMIT`] bytes of `text`, cut on a character boundary.
@@ -172,6 +184,15 @@ impl fmt::Display for LineErrorKind {
             DuplicateTag(k) => write!(f, "duplicate tags: tag '{k}' appears more than once in the line"),
             ReservedName(k) => write!(f, "'{k}' is a reserved column name"),
             TagFieldClash(k) => write!(f, "'{k}' is used both as a tag and as a field"),
+            SchemaConflict {
+                table,
+                column,
+                existing,
+                found,
+            } => write!(
+                f,
+                "schema conflict: column '{column}' of table '{table}' is {existing}, this line writes {found}"
+            ),
         }
     }
 }
@@ -201,6 +222,21 @@ impl fmt::Display for LineError {
 }
 
 impl std::error::Error for LineError {}
+
+impl LineError {
+    /// Builds the error for byte `pos` of `body`, where the line containing `pos` starts at or
+    /// after `line_start`, which is on physical line `line_number` (a [`crate::Row`]'s
+    /// `offset` and `line_number`). Stores use it for errors they find after parsing.
+    pub fn locate(
+        body: &str,
+        line_start: usize,
+        line_number: u32,
+        pos: usize,
+        kind: LineErrorKind,
+    ) -> LineError {
+        locate(body, line_start, line_number, pos, kind)
+    }
+}
 
 /// Builds a [`LineError`] for byte offset `pos` of `body`, given that the physical line
 /// containing `line_start` is number `line_number`.

@@ -1,0 +1,516 @@
+//! The in-memory buffer: accepted rows as Arrow record batches, per table, until they are
+//! persisted to Parquet.
+//!
+//! Each request's rows are turned into one record batch per table by the request's own task
+//! ([`to_record_batches`]), so the log thread only has to push finished batches. The buffer
+//! has an *active* generation that receives new rows and zero or more *frozen* ones being
+//! persisted; queries read all of them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{
+    new_null_array, ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int64Builder,
+    RecordBatch, StringBuilder, TimestampNanosecondArray, UInt64Builder,
+};
+use arrow::compute::concat_batches;
+use arrow::datatypes::SchemaRef;
+use arrow::error::ArrowError;
+use linegate::lp::FieldValue;
+use linegate::WriteBatch;
+
+use crate::catalog::{ColumnKind, FieldType, TableDef};
+
+/// Identifies a table across databases: (database id, table id).
+pub type TableKey = (u32, u32);
+
+/// Builds one record batch per table from the rows of `batch` that are not in `skip_rows`
+/// (sorted row indexes), each in its table's full schema (absent columns are null).
+pub fn to_record_batches(
+    batch: &WriteBatch<'_>,
+    tables: &[Option<Arc<TableDef>>],
+    skip_rows: &[usize],
+) -> Result<Vec<(u32, RecordBatch)>, ArrowError> {
+    let mut builders: Vec<Option<TableBuilder<'_>>> = tables
+        .iter()
+        .map(|t| t.as_ref().map(|def| TableBuilder::new(def.clone())))
+        .collect();
+    let mut skip = skip_rows.iter().peekable();
+    for (index, row) in batch.rows().enumerate() {
+        if skip.peek() == Some(&&index) {
+            skip.next();
+            continue;
+        }
+        let Some(builder) = builders[row.table_index].as_mut() else {
+            continue;
+        };
+        builder.push(row.tags, row.fields, row.time);
+    }
+    builders
+        .into_iter()
+        .flatten()
+        .filter(|b| b.rows > 0)
+        .map(|b| b.finish())
+        .collect()
+}
+
+enum Column {
+    Utf8(StringBuilder),
+    Float(Float64Builder),
+    Integer(Int64Builder),
+    UInteger(UInt64Builder),
+    Boolean(BooleanBuilder),
+}
+
+impl Column {
+    fn new(kind: ColumnKind, capacity: usize) -> Column {
+        match kind {
+            ColumnKind::Tag | ColumnKind::Field(FieldType::String) => {
+                Column::Utf8(StringBuilder::with_capacity(capacity, capacity * 8))
+            }
+            ColumnKind::Field(FieldType::Float) => {
+                Column::Float(Float64Builder::with_capacity(capacity))
+            }
+            ColumnKind::Field(FieldType::Integer) => {
+                Column::Integer(Int64Builder::with_capacity(capacity))
+            }
+            ColumnKind::Field(FieldType::UInteger) => {
+                Column::UInteger(UInt64Builder::with_capacity(capacity))
+            }
+            ColumnKind::Field(FieldType::Boolean) => {
+                Column::Boolean(BooleanBuilder::with_capacity(capacity))
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Column::Utf8(b) => b.len(),
+            Column::Float(b) => b.len(),
+            Column::Integer(b) => b.len(),
+            Column::UInteger(b) => b.len(),
+            Column::Boolean(b) => b.len(),
+        }
+    }
+
+    /// Pads with nulls up to `rows` (rows that did not have this column).
+    fn pad(&mut self, rows: usize) {
+        let missing = rows - self.len();
+        if missing == 0 {
+            return;
+        }
+        match self {
+            Column::Utf8(b) => b.append_nulls(missing),
+            Column::Float(b) => b.append_nulls(missing),
+            Column::Integer(b) => b.append_nulls(missing),
+            Column::UInteger(b) => b.append_nulls(missing),
+            Column::Boolean(b) => b.append_nulls(missing),
+        }
+    }
+
+    fn push_field(&mut self, value: &FieldValue<'_>) {
+        match (self, value) {
+            (Column::Float(b), FieldValue::Float(v)) => b.append_value(*v),
+            (Column::Integer(b), FieldValue::Integer(v)) => b.append_value(*v),
+            (Column::UInteger(b), FieldValue::UInteger(v)) => b.append_value(*v),
+            (Column::Boolean(b), FieldValue::Boolean(v)) => b.append_value(*v),
+            (Column::Utf8(b), FieldValue::String(s)) => b.append_value(s.as_str()),
+            // The catalog admitted the row, so kinds match; a mismatch would be a bug, and
+            // a null is the safe outcome.
+            (column, _) => column.pad(column.len() + 1),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Column::Utf8(b) => Arc::new(b.finish()),
+            Column::Float(b) => Arc::new(b.finish()),
+            Column::Integer(b) => Arc::new(b.finish()),
+            Column::UInteger(b) => Arc::new(b.finish()),
+            Column::Boolean(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Column builders for one table of one request.
+struct TableBuilder<'a> {
+    def: Arc<TableDef>,
+    columns: Vec<Column>,
+    time: Vec<i64>,
+    rows: usize,
+    /// The keys of the previous row and their column indexes: consecutive rows usually
+    /// have the same keys, so the name lookup is skipped.
+    last_keys: Vec<&'a str>,
+    last_columns: Vec<usize>,
+}
+
+impl<'a> TableBuilder<'a> {
+    fn new(def: Arc<TableDef>) -> TableBuilder<'a> {
+        let columns = (0..def.value_columns())
+            .map(|i| {
+                let kind = if i < def.tags.len() {
+                    ColumnKind::Tag
+                } else {
+                    ColumnKind::Field(def.fields[i - def.tags.len()].1)
+                };
+                Column::new(kind, 1024)
+            })
+            .collect();
+        TableBuilder {
+            def,
+            columns,
+            time: Vec::with_capacity(1024),
+            rows: 0,
+            last_keys: Vec::new(),
+            last_columns: Vec::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        tags: &[linegate::lp::Tag<'a>],
+        fields: &[linegate::lp::Field<'a>],
+        time: i64,
+    ) {
+        let keys = tags
+            .iter()
+            .map(|t| t.key.raw())
+            .chain(fields.iter().map(|f| f.key.raw()));
+        if !keys.clone().eq(self.last_keys.iter().copied()) {
+            self.last_keys.clear();
+            self.last_keys.extend(keys);
+            self.last_columns.clear();
+            for tag in tags {
+                self.last_columns.push(self.index(&tag.key.as_str()));
+            }
+            for field in fields {
+                self.last_columns.push(self.index(&field.key.as_str()));
+            }
+        }
+        let row = self.rows;
+        let (tag_columns, field_columns) = self.last_columns.split_at(tags.len());
+        for (tag, &c) in tags.iter().zip(tag_columns) {
+            let Some(column) = self.columns.get_mut(c) else {
+                continue;
+            };
+            column.pad(row);
+            if let Column::Utf8(b) = column {
+                b.append_value(tag.value.as_str());
+            }
+        }
+        for (field, &c) in fields.iter().zip(field_columns) {
+            let Some(column) = self.columns.get_mut(c) else {
+                continue;
+            };
+            column.pad(row);
+            column.push_field(&field.value);
+        }
+        self.time.push(time);
+        self.rows += 1;
+    }
+
+    /// The column index of `name`; out of range (ignored) if unknown, which the catalog rules out.
+    fn index(&self, name: &str) -> usize {
+        self.def.column(name).map_or(usize::MAX, |(_, i)| i)
+    }
+
+    fn finish(mut self) -> Result<(u32, RecordBatch), ArrowError> {
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len() + 1);
+        for column in &mut self.columns {
+            column.pad(self.rows);
+            arrays.push(column.finish());
+        }
+        arrays.push(Arc::new(TimestampNanosecondArray::from(std::mem::take(
+            &mut self.time,
+        ))));
+        Ok((
+            self.def.id,
+            RecordBatch::try_new(self.def.schema(), arrays)?,
+        ))
+    }
+}
+
+/// `batch` in `schema`: columns matched by name, missing ones null (tables only grow).
+pub fn adapt(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {
+    if batch.schema() == *schema {
+        return Ok(batch.clone());
+    }
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| match batch.column_by_name(field.name()) {
+            Some(column) if column.data_type() == field.data_type() => column.clone(),
+            _ => new_null_array(field.data_type(), batch.num_rows()),
+        })
+        .collect();
+    RecordBatch::try_new(schema.clone(), columns)
+}
+
+/// Batches below this many rows are merged before they are kept, so many tiny writes do
+/// not cost a record batch each.
+const SMALL_BATCH_ROWS: usize = 4096;
+const MERGE_AT_ROWS: usize = 32 * 1024;
+const MERGE_AT_COUNT: usize = 64;
+
+/// The rows of one table in one generation.
+#[derive(Default, Clone)]
+pub struct TableBuffer {
+    batches: Vec<RecordBatch>,
+    small: Vec<RecordBatch>,
+    small_rows: usize,
+    merged_bytes: usize,
+    /// Rows held.
+    pub rows: usize,
+    /// Bytes held (Arrow buffers).
+    pub bytes: usize,
+}
+
+impl TableBuffer {
+    fn push(&mut self, batch: RecordBatch) {
+        self.rows += batch.num_rows();
+        if batch.num_rows() >= SMALL_BATCH_ROWS {
+            self.merged_bytes += batch.get_array_memory_size();
+            self.batches.push(batch);
+        } else {
+            self.small_rows += batch.num_rows();
+            self.small.push(batch);
+            if self.small.len() >= MERGE_AT_COUNT || self.small_rows >= MERGE_AT_ROWS {
+                self.merge_small();
+            }
+        }
+        self.bytes = self.merged_bytes
+            + self
+                .small
+                .iter()
+                .map(|b| b.get_array_memory_size())
+                .sum::<usize>();
+    }
+
+    fn merge_small(&mut self) {
+        let schema = self.small[self.small.len() - 1].schema();
+        let merged = self
+            .small
+            .iter()
+            .map(|b| adapt(b, &schema))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|adapted| concat_batches(&schema, &adapted));
+        // On failure (it cannot happen: the schemas were just aligned) the small batches stay.
+        if let Ok(merged) = merged {
+            self.small.clear();
+            self.small_rows = 0;
+            self.merged_bytes += merged.get_array_memory_size();
+            self.batches.push(merged);
+        }
+    }
+
+    /// All record batches, in arrival order of their merge.
+    pub fn batches(&self) -> impl Iterator<Item = &RecordBatch> {
+        self.batches.iter().chain(&self.small)
+    }
+}
+
+/// The rows received between two WAL rotations.
+pub struct Generation {
+    /// Rows per table.
+    pub tables: HashMap<TableKey, TableBuffer>,
+    /// Rows held.
+    pub rows: usize,
+    /// Bytes held.
+    pub bytes: usize,
+    /// When the first row arrived.
+    pub since: Option<Instant>,
+    /// The last WAL segment whose records are all in this generation (set when frozen).
+    pub last_segment: u64,
+}
+
+impl Generation {
+    fn new() -> Generation {
+        Generation {
+            tables: HashMap::new(),
+            rows: 0,
+            bytes: 0,
+            since: None,
+            last_segment: 0,
+        }
+    }
+
+    /// Adds a request's record batches for database `database_id`.
+    pub fn push(&mut self, database_id: u32, batches: Vec<(u32, RecordBatch)>) {
+        self.since.get_or_insert_with(Instant::now);
+        for (table_id, batch) in batches {
+            let table = self.tables.entry((database_id, table_id)).or_default();
+            let (rows, bytes) = (table.rows, table.bytes);
+            table.push(batch);
+            self.rows += table.rows - rows;
+            self.bytes = self.bytes + table.bytes - bytes.min(table.bytes);
+        }
+    }
+
+    /// Drops the rows of a database (it was deleted).
+    pub fn remove_database(&mut self, database_id: u32) {
+        self.tables.retain(|(db, _), _| *db != database_id);
+        self.rows = self.tables.values().map(|t| t.rows).sum();
+        self.bytes = self.tables.values().map(|t| t.bytes).sum();
+    }
+}
+
+/// The active generation and the frozen ones still being persisted.
+pub struct Buffers {
+    /// Receives new rows.
+    pub active: Generation,
+    /// Oldest first; each is removed once its Parquet files are in the manifest.
+    pub frozen: Vec<Arc<Generation>>,
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Buffers {
+            active: Generation::new(),
+            frozen: Vec::new(),
+        }
+    }
+}
+
+impl Buffers {
+    /// Freezes the active generation as covering WAL segments up to `last_segment`.
+    pub fn freeze(&mut self, last_segment: u64) -> Arc<Generation> {
+        let mut frozen = std::mem::replace(&mut self.active, Generation::new());
+        frozen.last_segment = last_segment;
+        let frozen = Arc::new(frozen);
+        self.frozen.push(frozen.clone());
+        frozen
+    }
+
+    /// Bytes held in every generation.
+    pub fn bytes(&self) -> usize {
+        self.active.bytes + self.frozen.iter().map(|g| g.bytes).sum::<usize>()
+    }
+
+    /// Rows held in every generation.
+    pub fn rows(&self) -> usize {
+        self.active.rows + self.frozen.iter().map(|g| g.rows).sum::<usize>()
+    }
+
+    /// Every buffered batch of one table, oldest generation first.
+    pub fn batches(&self, key: TableKey) -> Vec<RecordBatch> {
+        self.frozen
+            .iter()
+            .map(|g| &**g)
+            .chain(std::iter::once(&self.active))
+            .filter_map(|g| g.tables.get(&key))
+            .flat_map(|t| t.batches().cloned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Float64Type, Int64Type};
+    use linegate::{validate, Precision};
+
+    /// Removes the test's catalog directory when dropped.
+    struct Dir(std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn build(body: &str) -> (Vec<(u32, RecordBatch)>, Catalog, Dir) {
+        let dir = std::env::temp_dir().join(format!(
+            "linegate-buffer-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut catalog = Catalog::open(&dir.join("catalog.json")).unwrap();
+        let accepted = validate(body.as_bytes(), Precision::Nanosecond, 99, false).unwrap();
+        let admitted = catalog.admit("db", body, &accepted.batch, false).unwrap();
+        let batches =
+            to_record_batches(&accepted.batch, &admitted.tables, &admitted.rejected_rows).unwrap();
+        (batches, catalog, Dir(dir))
+    }
+
+    #[test]
+    fn rows_become_typed_columns_with_nulls_for_missing_values() {
+        let (batches, _, _dir) = build(
+            "cpu,host=a usage=1.5,n=2i 10\n\
+             mem free=3u 11\n\
+             cpu,host=b,dc=x n=3i,s=\"q\\\"t\",ok=true 12\n\
+             cpu,h\\ x=esc\\,aped usage=2\n",
+        );
+        assert_eq!(batches.len(), 2);
+        let cpu = &batches[0].1;
+        let names: Vec<_> = cpu
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(
+            names,
+            ["host", "dc", "h x", "usage", "n", "s", "ok", "time"]
+        );
+        assert_eq!(cpu.num_rows(), 3);
+        let host = cpu.column(0).as_string::<i32>();
+        assert_eq!(
+            (host.value(0), host.value(1), host.is_null(2)),
+            ("a", "b", true)
+        );
+        assert_eq!(cpu.column(2).as_string::<i32>().value(2), "esc,aped");
+        let usage = cpu.column(3).as_primitive::<Float64Type>();
+        assert_eq!(
+            (usage.value(0), usage.is_null(1), usage.value(2)),
+            (1.5, true, 2.0)
+        );
+        let n = cpu.column(4).as_primitive::<Int64Type>();
+        assert_eq!((n.value(0), n.value(1), n.is_null(2)), (2, 3, true));
+        assert_eq!(cpu.column(5).as_string::<i32>().value(1), "q\"t");
+        assert!(cpu.column(6).as_boolean().value(1));
+        let time = cpu
+            .column(7)
+            .as_primitive::<arrow::datatypes::TimestampNanosecondType>();
+        assert_eq!((time.value(0), time.value(1), time.value(2)), (10, 12, 99));
+    }
+
+    #[test]
+    fn small_batches_merge_and_keep_every_row() {
+        let (batches, catalog, _dir) = build("m,t=a f=1 1\n");
+        let def = &catalog.database("db").unwrap().tables["m"];
+        let mut generation = Generation::new();
+        for _ in 0..200 {
+            generation.push(1, batches.clone());
+        }
+        let table = &generation.tables[&(1, def.id)];
+        assert_eq!(table.rows, 200);
+        assert!(table.batches.len() <= 4, "{} batches", table.batches.len());
+        let total: usize = table.batches().map(|b| b.num_rows()).sum();
+        assert_eq!(total, 200);
+        assert_eq!(generation.rows, 200);
+        assert!(generation.bytes > 0);
+    }
+
+    #[test]
+    fn adapt_fills_columns_added_later_with_nulls() {
+        let (first, mut catalog, _dir) = build("m,a=1 f=1 1\n");
+        let body = "m,b=2 g=2i 2\n";
+        let accepted = validate(body.as_bytes(), Precision::Nanosecond, 0, true).unwrap();
+        let admitted = catalog.admit("db", body, &accepted.batch, true).unwrap();
+        let schema = admitted.tables[0].as_ref().unwrap().schema();
+        let adapted = adapt(&first[0].1, &schema).unwrap();
+        assert_eq!(adapted.num_columns(), 5);
+        assert_eq!(adapted.column_by_name("b").unwrap().null_count(), 1);
+        assert_eq!(
+            adapted
+                .column_by_name("a")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
+            "1"
+        );
+    }
+}

@@ -1,0 +1,594 @@
+//! The catalog: databases → tables → columns, and the schema rules every accepted row obeys.
+//!
+//! A column never changes kind or type; new tags and fields may be added to a table at any
+//! time (new tags extend the series key); `time` is reserved. Rows are checked here, after
+//! the core has parsed them, so a rejected row leaves no trace: the database, table or
+//! column it would have created is not created. The catalog is saved atomically (temporary
+//! file, fsync, rename) whenever it changes, before the write that changed it is logged.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
+use linegate::lp::FieldValue;
+use linegate::{LineError, LineErrorKind, Row, WriteBatch};
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil;
+
+/// The type of a field column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    /// 64-bit float.
+    Float,
+    /// Signed 64-bit integer (`1i`).
+    Integer,
+    /// Unsigned 64-bit integer (`1u`).
+    UInteger,
+    /// UTF-8 string.
+    String,
+    /// Boolean.
+    Boolean,
+}
+
+impl FieldType {
+    /// The type of a parsed value.
+    pub fn of(value: &FieldValue<'_>) -> FieldType {
+        match value {
+            FieldValue::Float(_) => FieldType::Float,
+            FieldValue::Integer(_) => FieldType::Integer,
+            FieldValue::UInteger(_) => FieldType::UInteger,
+            FieldValue::String(_) => FieldType::String,
+            FieldValue::Boolean(_) => FieldType::Boolean,
+        }
+    }
+
+    /// The Arrow type the column is stored as.
+    pub fn arrow(self) -> DataType {
+        match self {
+            FieldType::Float => DataType::Float64,
+            FieldType::Integer => DataType::Int64,
+            FieldType::UInteger => DataType::UInt64,
+            FieldType::String => DataType::Utf8,
+            FieldType::Boolean => DataType::Boolean,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            FieldType::Float => "a float field",
+            FieldType::Integer => "an integer field",
+            FieldType::UInteger => "an unsigned field",
+            FieldType::String => "a string field",
+            FieldType::Boolean => "a boolean field",
+        }
+    }
+}
+
+/// What a column of a table is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// A tag (part of the series key).
+    Tag,
+    /// A field of this type.
+    Field(FieldType),
+}
+
+impl ColumnKind {
+    fn describe(self) -> &'static str {
+        match self {
+            ColumnKind::Tag => "a tag",
+            ColumnKind::Field(t) => t.describe(),
+        }
+    }
+}
+
+/// One table: its tags in series-key order, its fields in creation order, then `time`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableDef {
+    /// Never reused, so files and log entries of a dropped table cannot come back.
+    pub id: u32,
+    /// The measurement name.
+    pub name: String,
+    /// Tag columns in the order they were first written (the series key).
+    pub tags: Vec<String>,
+    /// Field columns in the order they were first written.
+    pub fields: Vec<(String, FieldType)>,
+    #[serde(skip)]
+    columns: HashMap<String, (ColumnKind, usize)>,
+    #[serde(skip)]
+    schema: Option<SchemaRef>,
+}
+
+impl TableDef {
+    fn new(id: u32, name: String) -> TableDef {
+        let mut table = TableDef {
+            id,
+            name,
+            tags: Vec::new(),
+            fields: Vec::new(),
+            columns: HashMap::new(),
+            schema: None,
+        };
+        table.reindex();
+        table
+    }
+
+    /// Rebuilds the lookup map and Arrow schema after loading or a change.
+    fn reindex(&mut self) {
+        self.columns.clear();
+        for (i, tag) in self.tags.iter().enumerate() {
+            self.columns.insert(tag.clone(), (ColumnKind::Tag, i));
+        }
+        let tags = self.tags.len();
+        for (i, (name, ty)) in self.fields.iter().enumerate() {
+            self.columns
+                .insert(name.clone(), (ColumnKind::Field(*ty), tags + i));
+        }
+        let mut columns: Vec<ArrowField> = Vec::with_capacity(tags + self.fields.len() + 1);
+        columns.extend(
+            self.tags
+                .iter()
+                .map(|t| ArrowField::new(t, DataType::Utf8, true)),
+        );
+        columns.extend(
+            self.fields
+                .iter()
+                .map(|(name, ty)| ArrowField::new(name, ty.arrow(), true)),
+        );
+        columns.push(ArrowField::new("time", time_type(), false));
+        self.schema = Some(Arc::new(Schema::new(columns)));
+    }
+
+    /// The kind of column `name` and its index in [`TableDef::schema`].
+    pub fn column(&self, name: &str) -> Option<(ColumnKind, usize)> {
+        self.columns.get(name).copied()
+    }
+
+    /// The Arrow schema: tags (Utf8), fields, then `time` (nanoseconds, UTC).
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone().expect("schema is built by reindex")
+    }
+
+    /// Number of columns before `time`.
+    pub fn value_columns(&self) -> usize {
+        self.tags.len() + self.fields.len()
+    }
+}
+
+/// The Arrow type of the `time` column.
+pub fn time_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Nanosecond, None)
+}
+
+/// One database and its tables.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseDef {
+    /// Never reused: a database dropped and created again is a new one.
+    pub id: u32,
+    /// The name clients use (`db` or `db/rp`).
+    pub name: String,
+    /// Tables by name.
+    pub tables: BTreeMap<String, Arc<TableDef>>,
+}
+
+/// The schema of everything stored.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Catalog {
+    next_id: u32,
+    databases: BTreeMap<String, DatabaseDef>,
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+/// The outcome of checking a batch against the catalog.
+#[derive(Debug, Default)]
+pub struct Admitted {
+    /// The database's id.
+    pub database_id: u32,
+    /// For each table of the batch (by its index in [`WriteBatch::tables`]), its definition
+    /// after the batch's changes.
+    pub tables: Vec<Option<Arc<TableDef>>>,
+    /// Rows (by index) that break the schema, in input order.
+    pub rejected_rows: Vec<usize>,
+    /// Their errors, in the same order.
+    pub errors: Vec<LineError>,
+}
+
+impl Catalog {
+    /// Loads the catalog at `path`, or starts an empty one if there is no file yet.
+    pub fn open(path: &Path) -> io::Result<Catalog> {
+        let mut catalog = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice::<Catalog>(&bytes).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", path.display()),
+                )
+            })?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Catalog::default(),
+            Err(e) => return Err(e),
+        };
+        catalog.path = path.to_owned();
+        for db in catalog.databases.values_mut() {
+            for table in db.tables.values_mut() {
+                Arc::make_mut(table).reindex();
+            }
+        }
+        Ok(catalog)
+    }
+
+    /// Writes the catalog durably (temporary file, fsync, rename, fsync of the directory).
+    pub fn save(&self) -> io::Result<()> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
+        fsutil::write_atomic(&self.path, &bytes)
+    }
+
+    /// The database called `name`.
+    pub fn database(&self, name: &str) -> Option<&DatabaseDef> {
+        self.databases.get(name)
+    }
+
+    /// The database with this id.
+    pub fn database_by_id(&self, id: u32) -> Option<&DatabaseDef> {
+        self.databases.values().find(|db| db.id == id)
+    }
+
+    /// All databases, by name.
+    pub fn databases(&self) -> impl Iterator<Item = &DatabaseDef> {
+        self.databases.values()
+    }
+
+    /// Creates an empty database; `false` if it already exists. Saves on change.
+    pub fn create_database(&mut self, name: &str) -> io::Result<bool> {
+        if self.databases.contains_key(name) {
+            return Ok(false);
+        }
+        self.insert_database(name);
+        self.save()?;
+        Ok(true)
+    }
+
+    fn insert_database(&mut self, name: &str) -> &mut DatabaseDef {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.databases
+            .entry(name.to_owned())
+            .or_insert_with(|| DatabaseDef {
+                id,
+                name: name.to_owned(),
+                tables: BTreeMap::new(),
+            })
+    }
+
+    /// Drops a database; returns it so its data can be removed. Saves on change.
+    pub fn delete_database(&mut self, name: &str) -> io::Result<Option<DatabaseDef>> {
+        let removed = self.databases.remove(name);
+        if removed.is_some() {
+            self.save()?;
+        }
+        Ok(removed)
+    }
+
+    /// Checks every row of `batch` against database `database`, creating what the accepted
+    /// rows need (the database itself on first write, tables, columns) and saving the
+    /// catalog if anything changed.
+    ///
+    /// With `all_or_nothing`, the first conflicting row fails the whole batch and nothing is
+    /// changed; otherwise conflicting rows are listed in [`Admitted`] and skipped.
+    pub fn admit(
+        &mut self,
+        database: &str,
+        body: &str,
+        batch: &WriteBatch<'_>,
+        all_or_nothing: bool,
+    ) -> Result<Admitted, AdmitError> {
+        // Steady state: every column already exists with the right type, nothing to change.
+        if let Some(db) = self.databases.get(database) {
+            if let Some(admitted) = check_existing(db, batch) {
+                return Ok(admitted);
+            }
+        }
+        let mut db = match self.databases.get(database) {
+            Some(db) => db.clone(),
+            None => {
+                let id = self.next_id + 1;
+                DatabaseDef {
+                    id,
+                    name: database.to_owned(),
+                    tables: BTreeMap::new(),
+                }
+            }
+        };
+        let mut next_id = self.next_id.max(db.id);
+        let mut admitted = Admitted {
+            database_id: db.id,
+            tables: vec![None; batch.tables().len()],
+            ..Admitted::default()
+        };
+        for (index, row) in batch.rows().enumerate() {
+            match admit_row(&mut db, &mut next_id, &row, body) {
+                Ok(()) => {}
+                Err(error) if all_or_nothing => return Err(AdmitError::Line(error)),
+                Err(error) => {
+                    admitted.rejected_rows.push(index);
+                    admitted.errors.push(error);
+                }
+            }
+        }
+        if admitted.rejected_rows.len() == batch.len() && !self.databases.contains_key(database) {
+            // Nothing was accepted: no trace, not even the database.
+            return Ok(admitted);
+        }
+        for table in db.tables.values_mut() {
+            if table.columns.len() != table.value_columns() || table.schema.is_none() {
+                Arc::make_mut(table).reindex();
+            }
+        }
+        for (i, name) in batch.tables().iter().enumerate() {
+            admitted.tables[i] = db.tables.get(name.as_str().as_ref()).cloned();
+        }
+        self.next_id = next_id;
+        self.databases.insert(database.to_owned(), db);
+        self.save().map_err(AdmitError::Io)?;
+        Ok(admitted)
+    }
+}
+
+/// Why [`Catalog::admit`] refused a batch.
+#[derive(Debug)]
+pub enum AdmitError {
+    /// A row breaks the schema in an all-or-nothing write.
+    Line(LineError),
+    /// The catalog could not be saved.
+    Io(io::Error),
+}
+
+/// The read-only check: `Some` when every row fits the existing tables as they are.
+fn check_existing(db: &DatabaseDef, batch: &WriteBatch<'_>) -> Option<Admitted> {
+    let mut tables = Vec::with_capacity(batch.tables().len());
+    for name in batch.tables() {
+        tables.push(Some(db.tables.get(name.as_str().as_ref())?.clone()));
+    }
+    let mut previous: Option<Row<'_, '_>> = None;
+    for row in batch.rows() {
+        if let Some(prev) = previous {
+            if same_shape(&prev, &row) {
+                continue;
+            }
+        }
+        let table = tables[row.table_index].as_ref()?;
+        for tag in row.tags {
+            if table.column(&tag.key.as_str())?.0 != ColumnKind::Tag {
+                return None;
+            }
+        }
+        for field in row.fields {
+            let kind = ColumnKind::Field(FieldType::of(&field.value));
+            if table.column(&field.key.as_str())?.0 != kind {
+                return None;
+            }
+        }
+        previous = Some(row);
+    }
+    Some(Admitted {
+        database_id: db.id,
+        tables,
+        ..Admitted::default()
+    })
+}
+
+/// Whether two rows have the same table, keys and field types (so the same check result).
+pub fn same_shape(a: &Row<'_, '_>, b: &Row<'_, '_>) -> bool {
+    a.table_index == b.table_index
+        && a.tags.len() == b.tags.len()
+        && a.fields.len() == b.fields.len()
+        && a.tags
+            .iter()
+            .zip(b.tags)
+            .all(|(x, y)| x.key.raw() == y.key.raw())
+        && a.fields.iter().zip(b.fields).all(|(x, y)| {
+            x.key.raw() == y.key.raw()
+                && std::mem::discriminant(&x.value) == std::mem::discriminant(&y.value)
+        })
+}
+
+/// Checks one row and adds what it needs; on a conflict nothing of the row is kept.
+fn admit_row(
+    db: &mut DatabaseDef,
+    next_id: &mut u32,
+    row: &Row<'_, '_>,
+    body: &str,
+) -> Result<(), LineError> {
+    let table_name = row.table.as_str();
+    let conflict = |key: &linegate::lp::LpStr<'_>, existing: &str, found: &str| {
+        let pos = key.raw().as_ptr() as usize - body.as_ptr() as usize;
+        LineError::locate(
+            body,
+            row.offset,
+            row.line_number,
+            pos,
+            LineErrorKind::SchemaConflict {
+                table: table_name.to_string(),
+                column: key.as_str().into_owned(),
+                existing: existing.to_owned(),
+                found: found.to_owned(),
+            },
+        )
+    };
+    let existing = db.tables.get(table_name.as_ref());
+    let mut new_tags: Vec<String> = Vec::new();
+    let mut new_fields: Vec<(String, FieldType)> = Vec::new();
+    for tag in row.tags {
+        let key = tag.key.as_str();
+        match existing.and_then(|t| t.column(&key)) {
+            Some((ColumnKind::Tag, _)) => {}
+            Some((kind, _)) => return Err(conflict(&tag.key, kind.describe(), "a tag")),
+            None => new_tags.push(key.into_owned()),
+        }
+    }
+    for field in row.fields {
+        let key = field.key.as_str();
+        let ty = FieldType::of(&field.value);
+        match existing.and_then(|t| t.column(&key)) {
+            Some((ColumnKind::Field(t), _)) if t == ty => {}
+            Some((kind, _)) => return Err(conflict(&field.key, kind.describe(), ty.describe())),
+            None => new_fields.push((key.into_owned(), ty)),
+        }
+    }
+    if existing.is_some() && new_tags.is_empty() && new_fields.is_empty() {
+        return Ok(());
+    }
+    let table = db
+        .tables
+        .entry(table_name.clone().into_owned())
+        .or_insert_with(|| {
+            *next_id += 1;
+            Arc::new(TableDef::new(*next_id, table_name.into_owned()))
+        });
+    let table = Arc::make_mut(table);
+    table.tags.extend(new_tags);
+    table.fields.extend(new_fields);
+    table.reindex();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linegate::{validate, Precision};
+
+    fn catalog() -> (tempdir::Dir, Catalog) {
+        let dir = tempdir::Dir::new();
+        let catalog = Catalog::open(&dir.path().join("catalog.json")).unwrap();
+        (dir, catalog)
+    }
+
+    mod tempdir {
+        use std::path::{Path, PathBuf};
+        pub struct Dir(PathBuf);
+        impl Dir {
+            pub fn new() -> Dir {
+                let path = std::env::temp_dir().join(format!(
+                    "linegate-catalog-{}-{:?}",
+                    std::process::id(),
+                    std::thread::current().id()
+                ));
+                let _ = std::fs::remove_dir_all(&path);
+                std::fs::create_dir_all(&path).unwrap();
+                Dir(path)
+            }
+            pub fn path(&self) -> &Path {
+                &self.0
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    fn admit(
+        catalog: &mut Catalog,
+        body: &str,
+        all_or_nothing: bool,
+    ) -> Result<Admitted, AdmitError> {
+        let accepted = validate(body.as_bytes(), Precision::Nanosecond, 0, true).unwrap();
+        catalog.admit("db", body, &accepted.batch, all_or_nothing)
+    }
+
+    #[test]
+    fn creates_tables_and_columns_in_series_key_order() {
+        let (_dir, mut catalog) = catalog();
+        admit(&mut catalog, "cpu,host=a,region=x usage=1,n=2i 1\n", true).unwrap();
+        admit(&mut catalog, "cpu,dc=1 usage=2 2\n", true).unwrap();
+        let table = &catalog.database("db").unwrap().tables["cpu"];
+        assert_eq!(table.tags, ["host", "region", "dc"]);
+        assert_eq!(
+            table.fields,
+            [
+                ("usage".to_owned(), FieldType::Float),
+                ("n".to_owned(), FieldType::Integer)
+            ]
+        );
+        let names: Vec<_> = table
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, ["host", "region", "dc", "usage", "n", "time"]);
+    }
+
+    #[test]
+    fn type_conflict_across_requests_is_a_located_line_error() {
+        let (_dir, mut catalog) = catalog();
+        admit(&mut catalog, "m f=1i\n", true).unwrap();
+        let Err(AdmitError::Line(error)) = admit(&mut catalog, "m f=2i\nm g=1,f=\"x\"\n", true)
+        else {
+            panic!("expected a conflict")
+        };
+        assert_eq!((error.line, error.column), (2, 7));
+        assert_eq!(
+            error.kind.to_string(),
+            "schema conflict: column 'f' of table 'm' is an integer field, this line writes a string field"
+        );
+        // All-or-nothing: `g` from the failed batch was not added.
+        assert_eq!(catalog.database("db").unwrap().tables["m"].fields.len(), 1);
+    }
+
+    #[test]
+    fn tag_and_field_may_not_share_a_name_across_lines() {
+        let (_dir, mut catalog) = catalog();
+        admit(&mut catalog, "m,a=1 f=1\n", true).unwrap();
+        let admitted = admit(&mut catalog, "m a=2\nm f=3\n", false).unwrap();
+        assert_eq!(admitted.rejected_rows, [0]);
+        assert!(admitted.errors[0].to_string().contains("is a tag"));
+    }
+
+    #[test]
+    fn partial_write_keeps_good_rows_and_no_trace_of_bad_ones() {
+        let (_dir, mut catalog) = catalog();
+        admit(&mut catalog, "m f=1\n", true).unwrap();
+        let admitted = admit(&mut catalog, "m f=1i,new=1\nm f=2\n", false).unwrap();
+        assert_eq!(admitted.rejected_rows, [0]);
+        let table = &catalog.database("db").unwrap().tables["m"];
+        assert!(table.column("new").is_none(), "rejected row added a column");
+    }
+
+    #[test]
+    fn rejected_first_write_creates_no_database() {
+        let (_dir, mut catalog) = catalog();
+        let body = "m f=1\nm f=1i\n";
+        let accepted = validate(body.as_bytes(), Precision::Nanosecond, 0, false).unwrap();
+        // Both rows in one batch: the first defines f as float, the second conflicts.
+        let admitted = catalog
+            .admit("fresh", body, &accepted.batch, false)
+            .unwrap();
+        assert_eq!(admitted.rejected_rows, [1]);
+        assert!(catalog.database("fresh").is_some());
+        let body = "m f=1i\n";
+        let accepted = validate(body.as_bytes(), Precision::Nanosecond, 0, false).unwrap();
+        let Err(AdmitError::Line(_)) = catalog.admit("fresh", body, &accepted.batch, true) else {
+            panic!()
+        };
+    }
+
+    #[test]
+    fn saved_catalog_reloads_with_ids() {
+        let (dir, mut catalog) = catalog();
+        admit(&mut catalog, "m,t=1 f=1\n", true).unwrap();
+        let reloaded = Catalog::open(&dir.path().join("catalog.json")).unwrap();
+        let db = reloaded.database("db").unwrap();
+        assert_eq!(db.id, catalog.database("db").unwrap().id);
+        assert_eq!(
+            db.tables["m"].column("f"),
+            Some((ColumnKind::Field(FieldType::Float), 1))
+        );
+        let ids: Vec<u32> = vec![db.id, db.tables["m"].id];
+        assert_eq!(ids, [1, 2]);
+    }
+}

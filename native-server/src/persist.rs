@@ -1,0 +1,248 @@
+//! Persistence: frozen buffer generations become Parquet files on the object store, listed in
+//! a manifest that also says how much of the WAL they cover.
+//!
+//! Files are sorted by series key (the table's tags in series-key order) then time, one file
+//! per table per time window per snapshot, at `<db id>/<table id>/<YYYY-MM-DD>/<HHMM>/<n>.parquet`.
+//! A file counts only once the manifest lists it: the manifest is replaced atomically after
+//! the files are written, and the WAL segments it covers are deleted after that. A crash in
+//! between leaves at worst an unlisted file (removed at the next start) and a segment that
+//! replays into the buffer again — never a lost or a doubled row.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch, SortColumn};
+use arrow::datatypes::TimestampNanosecondType;
+use arrow::error::ArrowError;
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+
+use crate::buffer::{adapt, TableBuffer};
+use crate::catalog::TableDef;
+use crate::fsutil;
+
+/// One Parquet file of the store.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ParquetFile {
+    /// The database's catalog id.
+    pub database_id: u32,
+    /// The table's catalog id.
+    pub table_id: u32,
+    /// Path inside the object store.
+    pub path: String,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Smallest time, in nanoseconds.
+    pub min_time: i64,
+    /// Largest time, in nanoseconds.
+    pub max_time: i64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// The list of persisted files and the WAL position they cover.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    /// WAL segments up to this number are fully in the files below.
+    pub wal_persisted_through: u64,
+    /// Number for the next file name.
+    pub next_file: u64,
+    /// Every file, oldest first.
+    pub files: Vec<ParquetFile>,
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+impl Manifest {
+    /// Loads the manifest, or an empty one if there is none yet.
+    pub fn open(path: &Path) -> io::Result<Manifest> {
+        let mut manifest = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice::<Manifest>(&bytes).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", path.display()),
+                )
+            })?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Manifest::default(),
+            Err(e) => return Err(e),
+        };
+        manifest.path = path.to_owned();
+        Ok(manifest)
+    }
+
+    /// Writes the manifest durably.
+    pub fn save(&self) -> io::Result<()> {
+        let bytes = serde_json::to_vec(self).map_err(io::Error::other)?;
+        fsutil::write_atomic(&self.path, &bytes)
+    }
+
+    /// The files of one table.
+    pub fn table_files(&self, database_id: u32, table_id: u32) -> Vec<&ParquetFile> {
+        self.files
+            .iter()
+            .filter(|f| f.database_id == database_id && f.table_id == table_id)
+            .collect()
+    }
+}
+
+/// A table's rows for one time window, sorted and encoded.
+pub struct Encoded {
+    /// Start of the window, in nanoseconds.
+    pub window: i64,
+    /// The Parquet bytes.
+    pub bytes: Bytes,
+    /// Rows.
+    pub rows: u64,
+    /// Smallest time.
+    pub min_time: i64,
+    /// Largest time.
+    pub max_time: i64,
+}
+
+/// Sorts one table's buffered rows by series key then time and encodes one Parquet file per
+/// time window of `window` nanoseconds.
+pub fn encode_table(
+    def: &TableDef,
+    buffer: &TableBuffer,
+    window: i64,
+) -> Result<Vec<Encoded>, ArrowError> {
+    let schema = def.schema();
+    let batches = buffer
+        .batches()
+        .map(|b| adapt(b, &schema))
+        .collect::<Result<Vec<_>, _>>()?;
+    let all = concat_batches(&schema, &batches)?;
+    drop(batches);
+    let time_index = schema.fields().len() - 1;
+    let times = all
+        .column(time_index)
+        .as_primitive::<TimestampNanosecondType>();
+    let mut windows: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+    let first_window = times.values().first().map_or(0, |&t| t.div_euclid(window));
+    if times
+        .values()
+        .iter()
+        .all(|&t| t.div_euclid(window) == first_window)
+    {
+        windows.insert(first_window, Vec::new()); // every row: no need to split
+    } else {
+        for (i, &t) in times.values().iter().enumerate() {
+            windows
+                .entry(t.div_euclid(window))
+                .or_default()
+                .push(i as u32);
+        }
+    }
+    let mut out = Vec::with_capacity(windows.len());
+    for (w, rows) in windows {
+        let part = if rows.is_empty() {
+            all.clone()
+        } else {
+            take_record_batch(&all, &arrow::array::UInt32Array::from(rows))?
+        };
+        let sorted = sort_by_series_then_time(def, &part)?;
+        let times = sorted
+            .column(time_index)
+            .as_primitive::<TimestampNanosecondType>();
+        let (min_time, max_time) = times
+            .values()
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(1 << 20))
+            .build();
+        let mut writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?;
+        writer.write(&sorted)?;
+        let bytes = writer.into_inner()?;
+        out.push(Encoded {
+            window: w * window,
+            bytes: Bytes::from(bytes),
+            rows: sorted.num_rows() as u64,
+            min_time,
+            max_time,
+        });
+    }
+    Ok(out)
+}
+
+fn sort_by_series_then_time(
+    def: &TableDef,
+    batch: &RecordBatch,
+) -> Result<RecordBatch, ArrowError> {
+    let mut keys: Vec<SortColumn> = (0..def.tags.len())
+        .map(|i| SortColumn {
+            values: batch.column(i).clone(),
+            options: None,
+        })
+        .collect();
+    keys.push(SortColumn {
+        values: batch.column(batch.num_columns() - 1).clone(),
+        options: None,
+    });
+    let indices = lexsort_to_indices(&keys, None)?;
+    take_record_batch(batch, &indices)
+}
+
+/// The object-store path of file number `n` of a table's window.
+pub fn file_path(database_id: u32, table_id: u32, window: i64, n: u64) -> String {
+    let start = chrono::DateTime::from_timestamp_nanos(window);
+    format!(
+        "{database_id}/{table_id}/{}/{n:010}.parquet",
+        start.format("%Y-%m-%d/%H%M")
+    )
+}
+
+/// Writes `bytes` at `path` in the store.
+pub async fn put(
+    store: &Arc<dyn ObjectStore>,
+    path: &str,
+    bytes: Bytes,
+) -> object_store::Result<()> {
+    store
+        .put(&ObjectPath::from(path), bytes.into())
+        .await
+        .map(|_| ())
+}
+
+/// Deletes files the manifest does not list (left by a crash between writing and listing).
+pub async fn remove_unlisted(
+    store: &Arc<dyn ObjectStore>,
+    manifest: &Manifest,
+) -> object_store::Result<usize> {
+    let listed: HashSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    let all: Vec<_> = store.list(None).try_collect().await?;
+    let mut removed = 0;
+    for object in all {
+        if object.location.as_ref().ends_with(".parquet")
+            && !listed.contains(object.location.as_ref())
+        {
+            store.delete(&object.location).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Deletes the given files from the store (a dropped database's).
+pub async fn remove_files(
+    store: &Arc<dyn ObjectStore>,
+    files: &[ParquetFile],
+) -> object_store::Result<()> {
+    for file in files {
+        match store.delete(&ObjectPath::from(file.path.as_str())).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

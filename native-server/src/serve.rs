@@ -1,0 +1,227 @@
+//! `linegate serve`: configuration, start-up and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::ObjectStore;
+
+use crate::auth::Tokens;
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreConfig};
+
+/// Where Parquet files go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ObjectStoreKind {
+    /// `<data-dir>/parquet/` on the local disk.
+    File,
+    /// In memory: persisted data is gone when the process ends (tests, demos).
+    Memory,
+    /// Any S3-compatible store (AWS, Cloudflare R2, MinIO …).
+    S3,
+}
+
+/// Arguments of `linegate serve` (names follow `influxdb3 serve` where it has them).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "LINEGATE_HTTP_BIND", default_value = "127.0.0.1:8181")]
+    http_bind: SocketAddr,
+    /// Directory for the WAL, the catalog, tokens and (with `--object-store file`) Parquet.
+    #[arg(long, env = "LINEGATE_DATA_DIR", default_value = "./linegate-data")]
+    data_dir: PathBuf,
+    /// Where Parquet files are written.
+    #[arg(
+        long,
+        value_enum,
+        env = "LINEGATE_OBJECT_STORE",
+        default_value = "file"
+    )]
+    object_store: ObjectStoreKind,
+    /// S3 bucket (with `--object-store s3`).
+    #[arg(long, env = "LINEGATE_BUCKET")]
+    bucket: Option<String>,
+    /// S3 endpoint, e.g. `https://<account>.r2.cloudflarestorage.com` (default: AWS).
+    #[arg(long, env = "AWS_ENDPOINT")]
+    aws_endpoint: Option<String>,
+    /// S3 access key id.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID")]
+    aws_access_key_id: Option<String>,
+    /// S3 secret access key.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    aws_secret_access_key: Option<String>,
+    /// S3 region (`auto` for R2).
+    #[arg(long, env = "AWS_DEFAULT_REGION", default_value = "us-east-1")]
+    aws_default_region: String,
+    /// Allow plain-HTTP S3 endpoints (local MinIO and the like).
+    #[arg(long, env = "AWS_ALLOW_HTTP")]
+    aws_allow_http: bool,
+    /// Largest accepted write body, raw and after gzip decoding, in bytes.
+    #[arg(long, env = "LINEGATE_MAX_HTTP_REQUEST_SIZE", default_value_t = linegate::DEFAULT_MAX_BODY)]
+    max_http_request_size: usize,
+    /// File holding the admin token; created with a new token (mode 0600) if missing.
+    /// Default: `<data-dir>/admin-token`.
+    #[arg(long, env = "LINEGATE_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
+    /// Accept every request without a token. Only for trusted networks.
+    #[arg(long)]
+    without_auth: bool,
+    /// Persist the buffer to Parquet when it holds this many MiB.
+    #[arg(long, default_value_t = 128)]
+    persist_buffer_mib: usize,
+    /// Persist the buffer when its oldest row is this many seconds old.
+    #[arg(long, default_value_t = 60)]
+    persist_interval_secs: u64,
+    /// Refuse writes with 503 while this many MiB wait in memory (default: 3 × the persist size).
+    #[arg(long)]
+    max_buffer_mib: Option<usize>,
+    /// Time window of one Parquet file, in minutes.
+    #[arg(long, default_value_t = 10)]
+    gen1_duration_mins: u64,
+}
+
+impl Args {
+    fn object_store(&self) -> Result<Arc<dyn ObjectStore>, String> {
+        Ok(match self.object_store {
+            ObjectStoreKind::File => {
+                let dir = self.data_dir.join("parquet");
+                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                Arc::new(LocalFileSystem::new_with_prefix(&dir).map_err(|e| e.to_string())?)
+            }
+            ObjectStoreKind::Memory => Arc::new(InMemory::new()),
+            ObjectStoreKind::S3 => {
+                let bucket = self
+                    .bucket
+                    .as_deref()
+                    .ok_or("--object-store s3 needs --bucket (or LINEGATE_BUCKET)")?;
+                let mut builder = AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_region(&self.aws_default_region)
+                    .with_allow_http(self.aws_allow_http);
+                if let Some(endpoint) = &self.aws_endpoint {
+                    builder = builder.with_endpoint(endpoint);
+                }
+                if let Some(key) = &self.aws_access_key_id {
+                    builder = builder.with_access_key_id(key);
+                }
+                if let Some(secret) = &self.aws_secret_access_key {
+                    builder = builder.with_secret_access_key(secret);
+                }
+                Arc::new(builder.build().map_err(|e| e.to_string())?)
+            }
+        })
+    }
+}
+
+/// Runs the server until SIGTERM or ctrl-c.
+pub fn run(args: Args) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("linegate: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!(%message, "linegate stopped");
+            eprintln!("linegate: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> Result<(), String> {
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| format!("{}: {e}", args.data_dir.display()))?;
+    let objects = args.object_store()?;
+    let metrics = Arc::new(Metrics::default());
+    let persist_bytes = args.persist_buffer_mib.max(1) << 20;
+    let config = StoreConfig {
+        data_dir: args.data_dir.clone(),
+        persist_bytes,
+        persist_interval: Duration::from_secs(args.persist_interval_secs.max(1)),
+        max_buffer_bytes: args
+            .max_buffer_mib
+            .map_or(3 * persist_bytes, |m| m.max(1) << 20),
+        gen1_duration: Duration::from_secs(args.gen1_duration_mins.max(1) * 60),
+    };
+    let store = Store::open(config, objects, metrics.clone())
+        .await
+        .map_err(|e| format!("opening the store failed: {e}"))?;
+
+    let tokens = if args.without_auth {
+        tracing::warn!("AUTHENTICATION IS OFF (--without-auth): anyone who can reach this port can write, query and delete");
+        None
+    } else {
+        let tokens =
+            Tokens::open(&args.data_dir).map_err(|e| format!("loading tokens failed: {e}"))?;
+        let file = args
+            .admin_token_file
+            .clone()
+            .unwrap_or_else(|| args.data_dir.join("admin-token"));
+        match tokens.admin_from_file(&file) {
+            Ok(Some(token)) => {
+                // Shown once, on the terminal only: never through the log.
+                eprintln!(
+                    "\nNew admin token (saved to {}, shown only this once):\n\n    {token}\n",
+                    file.display()
+                );
+            }
+            Ok(None) => tracing::info!(file = %file.display(), "admin token loaded"),
+            Err(e) => return Err(format!("admin token file {}: {e}", file.display())),
+        }
+        Some(Arc::new(tokens))
+    };
+
+    store.spawn_persister();
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        tokens,
+        metrics,
+        max_body: args.max_http_request_size,
+    });
+    let listener = tokio::net::TcpListener::bind(args.http_bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.http_bind))?;
+    tracing::info!(address = %args.http_bind, data_dir = %args.data_dir.display(), object_store = ?args.object_store, "linegate is listening");
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("shutting down: persisting the buffer and closing the WAL");
+    store.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,443 @@
+//! The store: where the catalog, the WAL, the buffer and the Parquet files meet.
+//!
+//! A write goes: parse (the core) → [`Catalog::admit`] → Arrow batches → WAL append with
+//! fsync → rows into the active buffer → 204. A background task freezes the buffer when it
+//! is big or old enough and persists it; writes are refused with 503 while more than
+//! [`StoreConfig::max_buffer_bytes`] waits in memory, so memory stays bounded.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use linegate::{validate, LineError, WriteError, WriteRequest};
+use object_store::ObjectStore;
+use tokio::sync::Notify;
+
+use crate::buffer::{to_record_batches, Buffers, Generation};
+use crate::catalog::{AdmitError, Catalog, DatabaseDef};
+use crate::metrics::Metrics;
+use crate::persist::{self, Manifest, ParquetFile};
+use crate::wal::{self, Entry, Wal};
+
+/// Tuning of the store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Holds `wal/`, `catalog.json` and `snapshot.json`.
+    pub data_dir: PathBuf,
+    /// Persist when the active buffer holds this many bytes.
+    pub persist_bytes: usize,
+    /// Persist when the oldest buffered row is this old.
+    pub persist_interval: Duration,
+    /// Refuse writes (503) while this many bytes wait in memory.
+    pub max_buffer_bytes: usize,
+    /// Width of the time window of one Parquet file.
+    pub gen1_duration: Duration,
+}
+
+/// One table as a query sees it.
+pub struct TableSource {
+    /// The table's name.
+    pub name: String,
+    /// Its current schema.
+    pub schema: SchemaRef,
+    /// Its persisted files (object-store paths).
+    pub files: Vec<String>,
+    /// Its buffered rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+/// The outcome of a stored write: the lines rejected in a partial write (empty → 204).
+pub type Stored = Vec<LineError>;
+
+/// The catalog, WAL, buffer and persisted files of one server.
+pub struct Store {
+    config: StoreConfig,
+    catalog: Mutex<Catalog>,
+    buffers: Arc<Mutex<Buffers>>,
+    manifest: Mutex<Manifest>,
+    wal: Wal,
+    objects: Arc<dyn ObjectStore>,
+    metrics: Arc<Metrics>,
+    /// One snapshot at a time.
+    snapshotting: tokio::sync::Mutex<()>,
+    /// Wakes the persister when the buffer passes its threshold.
+    wake: Notify,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock cannot leave these structures half-updated in a way
+    // that matters more than stopping all writes would.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Nanoseconds since the Unix epoch.
+pub fn now_nanos() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+impl Store {
+    /// Opens the store in `config.data_dir`: loads the catalog and manifest, removes Parquet
+    /// files the manifest does not list, replays the WAL into the buffer and starts a new
+    /// segment.
+    pub async fn open(
+        config: StoreConfig,
+        objects: Arc<dyn ObjectStore>,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<Arc<Store>> {
+        let wal_dir = config.data_dir.join("wal");
+        std::fs::create_dir_all(&wal_dir)?;
+        let mut catalog = Catalog::open(&config.data_dir.join("catalog.json"))?;
+        let manifest = Manifest::open(&config.data_dir.join("snapshot.json"))?;
+        match persist::remove_unlisted(&objects, &manifest).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                files = n,
+                "removed Parquet files left by an interrupted snapshot"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not list the object store"),
+        }
+
+        let mut buffers = Buffers::default();
+        let mut last_segment = manifest.wal_persisted_through;
+        for (number, path) in wal::segments(&wal_dir)? {
+            last_segment = last_segment.max(number);
+            if number <= manifest.wal_persisted_through {
+                std::fs::remove_file(&path)?; // persisted before the last stop
+                continue;
+            }
+            let mut failed = 0u64;
+            let outcome = wal::replay(&path, |payload| {
+                if !replay_entry(&mut catalog, &mut buffers.active, payload) {
+                    failed += 1;
+                }
+            })?;
+            if let Some(at) = outcome.torn_at {
+                tracing::warn!(
+                    segment = number,
+                    offset = at,
+                    bytes = outcome.torn_bytes,
+                    "WAL segment ends in a torn record (an append interrupted by a crash, never acknowledged); cut it off"
+                );
+            }
+            tracing::info!(
+                segment = number,
+                records = outcome.records,
+                skipped = failed,
+                "replayed WAL segment"
+            );
+        }
+        metrics.buffer(buffers.bytes(), buffers.rows());
+        let wal = Wal::start(&wal_dir, last_segment + 1, metrics.clone())?;
+        Ok(Arc::new(Store {
+            config,
+            catalog: Mutex::new(catalog),
+            buffers: Arc::new(Mutex::new(buffers)),
+            manifest: Mutex::new(manifest),
+            wal,
+            objects,
+            metrics,
+            snapshotting: tokio::sync::Mutex::new(()),
+            wake: Notify::new(),
+        }))
+    }
+
+    /// Stores a write: validates `body`, checks it against the catalog, logs it and buffers
+    /// its rows. Resolves once the rows are durable (or logged, with `no_sync`).
+    pub async fn write(&self, request: &WriteRequest, body: Vec<u8>) -> Result<Stored, WriteError> {
+        if lock(&self.buffers).bytes() >= self.config.max_buffer_bytes {
+            self.metrics.busy();
+            self.wake.notify_one();
+            return Err(WriteError::Unavailable { retry_after: 1 });
+        }
+        let now = now_nanos();
+        let precision = request.params.precision;
+        let database = &request.params.database;
+        let accepted = request.validate(&body, now)?;
+        let text = linegate::utf8(&body)?;
+        let admitted = lock(&self.catalog)
+            .admit(database, text, &accepted.batch, request.all_or_nothing())
+            .map_err(|e| match e {
+                AdmitError::Line(line) => WriteError::Line(line),
+                AdmitError::Io(e) => {
+                    WriteError::Internal(format!("saving the catalog failed: {e}"))
+                }
+            })?;
+        let mut rejected = accepted.rejected;
+        if !admitted.errors.is_empty() {
+            rejected.extend(admitted.errors);
+            rejected.sort_by_key(|e| e.line);
+        }
+        let lines = (accepted.batch.len() + rejected.len() - admitted.rejected_rows.len()) as u64;
+        let stored_rows = accepted.batch.len() - admitted.rejected_rows.len();
+        if stored_rows == 0 {
+            return Err(WriteError::PartialWrite(rejected));
+        }
+        let fields = accepted.batch.field_count() as u64;
+        let skip_lines: Vec<u32> = {
+            let rows: Vec<_> = accepted.batch.rows().map(|r| r.line_number).collect();
+            admitted.rejected_rows.iter().map(|&i| rows[i]).collect()
+        };
+        let batches = to_record_batches(&accepted.batch, &admitted.tables, &admitted.rejected_rows)
+            .map_err(|e| WriteError::Internal(format!("building record batches failed: {e}")))?;
+        let head = Entry {
+            database_id: admitted.database_id,
+            database: database.clone(),
+            precision,
+            default_time: precision.truncate(now),
+            skip_lines,
+            body: &body[..],
+        }
+        .encode_head();
+        let bytes = body.len() as u64;
+        let buffers = self.buffers.clone();
+        let metrics = self.metrics.clone();
+        let threshold = self.config.persist_bytes;
+        let database_id = admitted.database_id;
+        let full = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let full_flag = full.clone();
+        let apply = Box::new(move || {
+            let mut buffers = lock(&buffers);
+            buffers.active.push(database_id, batches);
+            metrics.buffer(buffers.bytes(), buffers.rows());
+            if buffers.active.bytes >= threshold {
+                full_flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        self.wal
+            .append(head, body, !request.params.no_sync, apply)
+            .await
+            .map_err(|e| WriteError::Internal(e.0))?;
+        if full.load(std::sync::atomic::Ordering::Relaxed) {
+            self.wake.notify_one();
+        }
+        self.metrics.write(lines, stored_rows as u64, fields, bytes);
+        Ok(rejected)
+    }
+
+    /// The catalog, locked.
+    pub fn catalog(&self) -> MutexGuard<'_, Catalog> {
+        lock(&self.catalog)
+    }
+
+    /// Creates an empty database; `false` if it exists.
+    pub fn create_database(&self, name: &str) -> std::io::Result<bool> {
+        lock(&self.catalog).create_database(name)
+    }
+
+    /// Drops a database with its buffered rows and files; `false` if there is none.
+    pub async fn delete_database(&self, name: &str) -> std::io::Result<bool> {
+        let Some(db) = lock(&self.catalog).delete_database(name)? else {
+            return Ok(false);
+        };
+        let removed: Vec<ParquetFile> = {
+            let mut buffers = lock(&self.buffers);
+            buffers.active.remove_database(db.id);
+            let mut manifest = lock(&self.manifest);
+            let (gone, kept) = std::mem::take(&mut manifest.files)
+                .into_iter()
+                .partition(|f| f.database_id == db.id);
+            manifest.files = kept;
+            manifest.save()?;
+            gone
+        };
+        // Frozen generations are dropped by the snapshot, which skips unknown databases.
+        persist::remove_files(&self.objects, &removed)
+            .await
+            .map_err(std::io::Error::other)?;
+        Ok(true)
+    }
+
+    /// What a query of database `name` reads: every table with its files and buffered rows,
+    /// taken together so a snapshot finishing meanwhile cannot show a row twice.
+    pub fn sources(&self, name: &str) -> Option<Vec<TableSource>> {
+        let db: DatabaseDef = lock(&self.catalog).database(name)?.clone();
+        let buffers = lock(&self.buffers);
+        let manifest = lock(&self.manifest);
+        Some(
+            db.tables
+                .values()
+                .map(|table| TableSource {
+                    name: table.name.clone(),
+                    schema: table.schema(),
+                    files: manifest
+                        .table_files(db.id, table.id)
+                        .into_iter()
+                        .map(|f| f.path.clone())
+                        .collect(),
+                    batches: buffers.batches((db.id, table.id)),
+                })
+                .collect(),
+        )
+    }
+
+    /// The object store holding the Parquet files.
+    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.objects
+    }
+
+    /// Runs the persister until the process ends: snapshots when the buffer is big or old.
+    pub fn spawn_persister(self: &Arc<Self>) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let _ = tokio::time::timeout(Duration::from_secs(1), store.wake.notified()).await;
+                let due = {
+                    let buffers = lock(&store.buffers);
+                    let active = &buffers.active;
+                    active.bytes >= store.config.persist_bytes
+                        || active
+                            .since
+                            .is_some_and(|t| t.elapsed() >= store.config.persist_interval)
+                };
+                if due {
+                    if let Err(e) = store.snapshot().await {
+                        tracing::error!(error = %e, "snapshot failed; will retry");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Freezes the active buffer, writes it as Parquet, lists the files in the manifest and
+    /// deletes the WAL segments they cover. Also retries generations a failed snapshot left.
+    pub async fn snapshot(&self) -> Result<(), String> {
+        let _one = self.snapshotting.lock().await;
+        let buffers = self.buffers.clone();
+        let has_rows = lock(&buffers).active.rows > 0;
+        if has_rows {
+            let freeze = buffers.clone();
+            self.wal
+                .rotate(Box::new(move |closed| {
+                    lock(&freeze).freeze(closed);
+                }))
+                .await
+                .map_err(|e| e.0)?;
+        }
+        loop {
+            let next = lock(&buffers).frozen.first().cloned();
+            let Some(generation) = next else { break };
+            self.persist_generation(&generation).await?;
+        }
+        Ok(())
+    }
+
+    async fn persist_generation(&self, generation: &Arc<Generation>) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        let window = self.config.gen1_duration.as_nanos().max(1) as i64;
+        let mut files = Vec::new();
+        let mut first_file = lock(&self.manifest).next_file;
+        for (&(database_id, table_id), table) in &generation.tables {
+            let def = {
+                let catalog = lock(&self.catalog);
+                catalog
+                    .database_by_id(database_id)
+                    .and_then(|db| db.tables.values().find(|t| t.id == table_id).cloned())
+            };
+            let Some(def) = def else { continue }; // dropped meanwhile
+            let buffer = table.clone();
+            let encoded =
+                tokio::task::spawn_blocking(move || persist::encode_table(&def, &buffer, window))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("encoding Parquet failed: {e}"))?;
+            for part in encoded {
+                let path = persist::file_path(database_id, table_id, part.window, first_file);
+                first_file += 1;
+                let size = part.bytes.len() as u64;
+                persist::put(&self.objects, &path, part.bytes)
+                    .await
+                    .map_err(|e| format!("writing {path} failed: {e}"))?;
+                files.push(ParquetFile {
+                    database_id,
+                    table_id,
+                    path,
+                    rows: part.rows,
+                    min_time: part.min_time,
+                    max_time: part.max_time,
+                    size,
+                });
+            }
+        }
+        let (count, rows) = (files.len(), files.iter().map(|f| f.rows as usize).sum());
+        {
+            // Listing the files and dropping the generation happen under both locks, so a
+            // query sees the rows either in memory or in files, never both or neither.
+            let mut buffers = lock(&self.buffers);
+            let mut manifest = lock(&self.manifest);
+            manifest.files.extend(files);
+            manifest.next_file = first_file;
+            manifest.wal_persisted_through = generation.last_segment;
+            manifest
+                .save()
+                .map_err(|e| format!("saving the manifest failed: {e}"))?;
+            buffers.frozen.retain(|g| !Arc::ptr_eq(g, generation));
+            self.metrics.buffer(buffers.bytes(), buffers.rows());
+        }
+        self.metrics.persisted(count, rows);
+        let wal_dir = self.config.data_dir.join("wal");
+        for (number, path) in wal::segments(&wal_dir).map_err(|e| e.to_string())? {
+            if number <= generation.last_segment {
+                std::fs::remove_file(&path).map_err(|e| e.to_string())?;
+            }
+        }
+        tracing::info!(
+            files = count,
+            rows,
+            took_ms = started.elapsed().as_millis() as u64,
+            "persisted buffer to Parquet"
+        );
+        Ok(())
+    }
+
+    /// Stops accepting writes: syncs and closes the WAL, then persists the buffer so the next
+    /// start has nothing to replay.
+    pub async fn shutdown(&self) {
+        if let Err(e) = self.snapshot().await {
+            tracing::error!(error = %e, "final snapshot failed; the WAL will be replayed at the next start");
+        }
+        self.wal.close().await;
+    }
+}
+
+/// Rebuilds the rows of one logged write into `generation`. `false` if it could not.
+fn replay_entry(catalog: &mut Catalog, generation: &mut Generation, payload: &[u8]) -> bool {
+    let Some(entry) = Entry::decode(payload) else {
+        tracing::error!("unreadable WAL record skipped");
+        return false;
+    };
+    match catalog.database(&entry.database) {
+        Some(db) if db.id == entry.database_id => {}
+        _ => return true, // the database was dropped after this write
+    }
+    let Ok(accepted) = validate(entry.body, entry.precision, entry.default_time, false) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(entry.body) else {
+        return false;
+    };
+    let Ok(admitted) = catalog.admit(&entry.database, text, &accepted.batch, false) else {
+        return false;
+    };
+    let mut skip: Vec<usize> = accepted
+        .batch
+        .rows()
+        .enumerate()
+        .filter(|(_, row)| entry.skip_lines.binary_search(&row.line_number).is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    skip.extend(&admitted.rejected_rows);
+    skip.sort_unstable();
+    skip.dedup();
+    match to_record_batches(&accepted.batch, &admitted.tables, &skip) {
+        Ok(batches) => {
+            generation.push(admitted.database_id, batches);
+            true
+        }
+        Err(_) => false,
+    }
+}

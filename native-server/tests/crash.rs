@@ -1,0 +1,140 @@
+//! Crash safety: SIGKILL the server while clients write, restart it, and check that every
+//! batch that got a 204 is stored exactly once and no batch is stored in part.
+//!
+//! `CRASH_KILLS` sets the number of kill/restart rounds (default 3; `scripts/crash-loop.sh`
+//! runs 20 or more against the release binary).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Server, TempDir};
+
+const LINES_PER_BATCH: u64 = 500;
+const WRITERS: usize = 4;
+
+fn batch_body(batch: u64) -> String {
+    let mut body = String::with_capacity(64 * LINES_PER_BATCH as usize);
+    for i in 0..LINES_PER_BATCH {
+        body.push_str(&format!(
+            "crash,batch={batch},host=h{} value={i}i,payload=\"{}\" {}\n",
+            i % 5,
+            "x".repeat(40),
+            1_700_000_000_000_000_000u64 + batch * 1_000_000 + i
+        ));
+    }
+    body
+}
+
+async fn stored_batches(server: &Server) -> BTreeMap<u64, u64> {
+    let sql = "SELECT batch, count(*) AS n FROM crash GROUP BY batch";
+    let url = server.url(&format!(
+        "/api/v3/query_sql?db=crash&q={}",
+        url::form_urlencoded::byte_serialize(sql.as_bytes()).collect::<String>()
+    ));
+    let response = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(common::ADMIN)
+        .send()
+        .await
+        .unwrap();
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return BTreeMap::new(); // nothing acknowledged yet
+    }
+    assert!(response.status().is_success());
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    rows.iter()
+        .map(|r| {
+            (
+                r["batch"].as_str().unwrap().parse().unwrap(),
+                r["n"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_acknowledged_batch_survives_sigkill() {
+    let kills: usize = std::env::var("CRASH_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(3);
+    let dir = TempDir::new("crash");
+    // Small buffers so snapshots (Parquet + WAL deletion) happen while the kills land.
+    let flags = ["--persist-buffer-mib", "1", "--persist-interval-secs", "1"];
+    let next_batch = Arc::new(AtomicU64::new(0));
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    for round in 0..kills {
+        let server = Server::start(dir.path(), &flags);
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut writers = Vec::new();
+        for _ in 0..WRITERS {
+            let (url, stop, next_batch, acknowledged) = (
+                server.url("/api/v3/write_lp?db=crash&precision=ns"),
+                stop.clone(),
+                next_batch.clone(),
+                acknowledged.clone(),
+            );
+            writers.push(tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let batch = next_batch.fetch_add(1, Ordering::Relaxed);
+                    let sent = client
+                        .post(&url)
+                        .bearer_auth(common::ADMIN)
+                        .body(batch_body(batch))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == reqwest::StatusCode::NO_CONTENT => {
+                            acknowledged.lock().unwrap().insert(batch);
+                        }
+                        Ok(r) if r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        Ok(r) => panic!("unexpected {}", r.status()),
+                        Err(_) => break, // the server is gone
+                    }
+                }
+            }));
+        }
+        // Let the writers run a varying while, then kill without warning.
+        tokio::time::sleep(Duration::from_millis(400 + 137 * (round as u64 % 7))).await;
+        server.kill();
+        stop.store(true, Ordering::Relaxed);
+        for w in writers {
+            w.await.unwrap();
+        }
+
+        let server = Server::start(dir.path(), &flags);
+        let stored = stored_batches(&server).await;
+        let acked = acknowledged.lock().unwrap().clone();
+        assert!(
+            !acked.is_empty(),
+            "round {round}: no write was acknowledged"
+        );
+        for batch in &acked {
+            assert_eq!(
+                stored.get(batch),
+                Some(&LINES_PER_BATCH),
+                "round {round}: acknowledged batch {batch} is missing or incomplete"
+            );
+        }
+        for (batch, rows) in &stored {
+            assert_eq!(
+                *rows, LINES_PER_BATCH,
+                "round {round}: batch {batch} stored in part or twice"
+            );
+        }
+        eprintln!(
+            "round {round}: {} batches acknowledged, {} stored",
+            acked.len(),
+            stored.len()
+        );
+        server.kill();
+    }
+}

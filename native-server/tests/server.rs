@@ -1,0 +1,824 @@
+//! The real server over real HTTP on 127.0.0.1: auth forms, parameters, encodings, error
+//! bodies, partial and all-or-nothing writes, schema rules, queries, admin routes, CORS.
+
+mod common;
+
+use std::io::Write;
+
+use common::{Server, TempDir, ADMIN};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+async fn send(
+    server: &Server,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<reqwest::Body>,
+) -> Answer {
+    let mut request = Client::new().request(method, server.url(path)).body(body);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.send().await.unwrap();
+    Answer {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.text().await.unwrap(),
+    }
+}
+
+async fn post(server: &Server, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    send(server, Method::POST, path, headers, body.to_owned()).await
+}
+
+const BEARER: (&str, &str) = ("Authorization", "Bearer apiv3_test-admin-token");
+
+/// Rows of `sql` in database `db`, as JSON objects.
+async fn query(server: &Server, db: &str, sql: &str) -> Vec<Value> {
+    let path = format!(
+        "/api/v3/query_sql?db={}&q={}",
+        urlencode(db),
+        urlencode(sql)
+    );
+    let answer = send(server, Method::GET, &path, &[BEARER], "").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    match answer.json() {
+        Value::Array(rows) => rows,
+        other => panic!("expected an array: {other}"),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn count(server: &Server, db: &str, table: &str) -> i64 {
+    let rows = query(
+        server,
+        db,
+        &format!("SELECT count(*) AS n FROM \"{table}\""),
+    )
+    .await;
+    rows[0]["n"].as_i64().unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[tokio::test]
+async fn every_auth_form_and_its_failures() {
+    let dir = TempDir::new("auth");
+    let server = Server::start(dir.path(), &[]);
+    let body = "home,room=kitchen temp=21.5 1700000000\n";
+    let basic = format!("Basic {}", base64_encode(&format!("anyuser:{ADMIN}")));
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("/write?db=auth&precision=s", vec![BEARER]),
+        (
+            "/write?db=auth&precision=s",
+            vec![("Authorization", "Token apiv3_test-admin-token")],
+        ),
+        (
+            "/write?db=auth&precision=s",
+            vec![("Authorization", basic.as_str())],
+        ),
+        (
+            "/write?db=auth&precision=s&u=someone&p=apiv3_test-admin-token",
+            vec![],
+        ),
+        (
+            "/api/v2/write?bucket=auth&org=o&precision=s",
+            vec![("Authorization", "Token apiv3_test-admin-token")],
+        ),
+        ("/api/v3/write_lp?db=auth&precision=second", vec![BEARER]),
+    ];
+    for (i, (path, headers)) in cases.iter().enumerate() {
+        let line = format!("home,room=kitchen,case={i} temp=21.5 1700000000\n");
+        let answer = post(&server, path, headers, &line).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NO_CONTENT,
+            "{path} {headers:?}: {}",
+            answer.body
+        );
+        assert!(answer.body.is_empty());
+    }
+    assert_eq!(count(&server, "auth", "home").await, 6);
+
+    // Missing and wrong tokens: 401 with each endpoint's body; a wrong `p` wins over a good header.
+    let v1 = post(&server, "/write?db=auth", &[], body).await;
+    assert_eq!(v1.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        v1.json(),
+        json!({"error": "the request was not authenticated"})
+    );
+    let v2 = post(
+        &server,
+        "/api/v2/write?bucket=auth",
+        &[("Authorization", "Token nope")],
+        body,
+    )
+    .await;
+    assert_eq!(v2.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        v2.json(),
+        json!({"code": "unauthorized", "message": "unauthorized access"})
+    );
+    let p_wins = post(&server, "/write?db=auth&p=wrong", &[BEARER], body).await;
+    assert_eq!(p_wins.status, StatusCode::UNAUTHORIZED);
+    // Malformed header: 400.
+    let malformed = post(
+        &server,
+        "/api/v3/write_lp?db=auth",
+        &[("Authorization", "Basic !!!")],
+        body,
+    )
+    .await;
+    assert_eq!(
+        malformed.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        malformed.body
+    );
+    let lowercase = post(
+        &server,
+        "/api/v3/write_lp?db=auth",
+        &[("Authorization", "bearer apiv3_test-admin-token")],
+        body,
+    )
+    .await;
+    assert_eq!(
+        lowercase.status,
+        StatusCode::BAD_REQUEST,
+        "scheme words are case-sensitive"
+    );
+
+    // A database-scoped write token: 204 on its database, 403 elsewhere and for queries.
+    let created = post(
+        &server,
+        "/api/v3/configure/token",
+        &[BEARER],
+        r#"{"database":"auth","permission":"write"}"#,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let token = created.json()["token"].as_str().unwrap().to_owned();
+    let scoped = format!("Bearer {token}");
+    let ok = post(
+        &server,
+        "/api/v3/write_lp?db=auth",
+        &[("Authorization", &scoped)],
+        "m f=1\n",
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.body);
+    let elsewhere = post(
+        &server,
+        "/api/v3/write_lp?db=other",
+        &[("Authorization", &scoped)],
+        "m f=1\n",
+    )
+    .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        elsewhere.body
+    );
+    let read = send(
+        &server,
+        Method::GET,
+        "/api/v3/query_sql?db=auth&q=SELECT%201",
+        &[("Authorization", &scoped)],
+        "",
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::FORBIDDEN);
+    let admin_only = post(
+        &server,
+        "/api/v3/configure/token",
+        &[("Authorization", &scoped)],
+        r#"{"admin":true}"#,
+    )
+    .await;
+    assert_eq!(admin_only.status, StatusCode::FORBIDDEN);
+    // The forbidden write left no trace.
+    let dbs = send(
+        &server,
+        Method::GET,
+        "/api/v3/configure/database",
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert!(!dbs.body.contains("\"other\""), "{}", dbs.body);
+    // The token is stored hashed only.
+    let stored = std::fs::read_to_string(dir.path().join("tokens.json")).unwrap();
+    assert!(!stored.contains(&token) && !stored.contains(ADMIN));
+}
+
+fn base64_encode(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[tokio::test]
+async fn parameters_precision_rp_bucket_and_ignored_ones() {
+    let dir = TempDir::new("params");
+    let server = Server::start(dir.path(), &[]);
+    let writes = [
+        (
+            "/write?db=p&precision=s&consistency=one",
+            "m,via=v1s f=1 1700000000",
+        ),
+        ("/write?db=p&precision=ms", "m,via=v1ms f=1 1700000000000"),
+        ("/write?db=p&precision=u", "m,via=v1u f=1 1700000000000000"),
+        ("/write?db=p", "m,via=v1ns f=1 1700000000000000000"),
+        ("/write?db=p&rp=autogen&precision=h", "m,via=v1h f=1 472222"),
+        (
+            "/api/v2/write?bucket=p/autogen&org=any&precision=ms",
+            "m,via=v2ms f=1 1700000000000",
+        ),
+        (
+            "/api/v2/write?bucket=p&orgID=123&precision=us",
+            "m,via=v2us f=1 1700000000000000",
+        ),
+        ("/api/v3/write_lp?db=p", "m,via=v3auto f=1 1700000000"),
+        (
+            "/api/v3/write_lp?db=p&precision=millisecond",
+            "m,via=v3ms f=1 1700000000000",
+        ),
+        (
+            "/write?db=p&rp=weekly&precision=s",
+            "m,via=rp f=1 1700000000",
+        ),
+    ];
+    for (path, line) in writes {
+        let answer = post(
+            &server,
+            path,
+            &[
+                BEARER,
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Zap-Trace-Span", "x"),
+            ],
+            line,
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NO_CONTENT,
+            "{path}: {}",
+            answer.body
+        );
+    }
+    let rows = query(
+        &server,
+        "p",
+        "SELECT via, CAST(time AS BIGINT) AS t FROM m ORDER BY via",
+    )
+    .await;
+    assert_eq!(rows.len(), 9);
+    for row in &rows {
+        let expected = if row["via"] == "v1h" {
+            1_699_999_200_000_000_000i64
+        } else {
+            1_700_000_000_000_000_000
+        };
+        assert_eq!(row["t"].as_i64().unwrap(), expected, "{row}");
+    }
+    // rp other than autogen/default is its own database `db/rp`.
+    assert_eq!(count(&server, "p/weekly", "m").await, 1);
+
+    let bad = post(&server, "/write?db=p&precision=xs", &[BEARER], "m f=1").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.json()["error"].as_str().unwrap().contains("xs"),
+        "{}",
+        bad.body
+    );
+    let no_db = post(&server, "/write", &[BEARER], "m f=1").await;
+    assert_eq!(no_db.status, StatusCode::BAD_REQUEST);
+    let empty_org = post(&server, "/api/v2/write?bucket=p&org=", &[BEARER], "m f=1").await;
+    assert_eq!(empty_org.status, StatusCode::BAD_REQUEST);
+    assert_eq!(empty_org.json()["code"], "invalid");
+    let bad_name = post(
+        &server,
+        "/api/v3/write_lp?db=bad%20name",
+        &[BEARER],
+        "m f=1",
+    )
+    .await;
+    assert_eq!(bad_name.status, StatusCode::BAD_REQUEST);
+
+    // no_sync answers before the fsync; the row is there all the same.
+    let nosync = post(
+        &server,
+        "/api/v3/write_lp?db=p&no_sync=true",
+        &[BEARER],
+        "ns f=1 1",
+    )
+    .await;
+    assert_eq!(nosync.status, StatusCode::NO_CONTENT);
+    assert_eq!(count(&server, "p", "ns").await, 1);
+}
+
+#[tokio::test]
+async fn gzip_encodings_and_size_limits() {
+    let dir = TempDir::new("gzip");
+    let server = Server::start(dir.path(), &["--max-http-request-size", "1048576"]);
+    let body = (0..1000)
+        .map(|i| format!("g,i={} f={i} {i}\n", i % 7))
+        .collect::<String>();
+    let answer = send(
+        &server,
+        Method::POST,
+        "/api/v2/write?bucket=gz",
+        &[BEARER, ("Content-Encoding", "GZip")],
+        gzip(body.as_bytes()),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.body);
+    let identity = post(
+        &server,
+        "/write?db=gz",
+        &[BEARER, ("Content-Encoding", "identity")],
+        "g,i=x f=1 5000",
+    )
+    .await;
+    assert_eq!(identity.status, StatusCode::NO_CONTENT);
+    assert_eq!(count(&server, "gz", "g").await, 1001);
+
+    let corrupt = send(
+        &server,
+        Method::POST,
+        "/write?db=gz",
+        &[BEARER, ("Content-Encoding", "gzip")],
+        b"\x1f\x8b\x08\x00garbage".to_vec(),
+    )
+    .await;
+    assert_eq!(corrupt.status, StatusCode::BAD_REQUEST, "{}", corrupt.body);
+    let unsupported = post(
+        &server,
+        "/write?db=gz",
+        &[BEARER, ("Content-Encoding", "br")],
+        "g f=1",
+    )
+    .await;
+    assert_eq!(unsupported.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(unsupported.json()["error"].as_str().unwrap().contains("br"));
+
+    // A gzip bomb: 64 MiB of zeros in ~64 KiB; stops at the 1 MiB cap.
+    let bomb = gzip(&vec![b'0'; 64 << 20]);
+    let answer = send(
+        &server,
+        Method::POST,
+        "/api/v3/write_lp?db=gz",
+        &[BEARER, ("Content-Encoding", "gzip")],
+        bomb,
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        answer.body
+    );
+    let raw = "g f=1 1\n".repeat(200_000);
+    let answer = post(&server, "/api/v3/write_lp?db=gz", &[BEARER], &raw).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        count(&server, "gz", "g").await,
+        1001,
+        "nothing of the refused bodies was stored"
+    );
+
+    let not_utf8 = send(
+        &server,
+        Method::POST,
+        "/write?db=gz",
+        &[BEARER],
+        b"g f=1\ng,t=\xff f=2\n".to_vec(),
+    )
+    .await;
+    assert_eq!(not_utf8.status, StatusCode::BAD_REQUEST);
+    assert!(not_utf8.body.contains("line 2"), "{}", not_utf8.body);
+}
+
+#[tokio::test]
+async fn error_bodies_partial_and_all_or_nothing() {
+    let dir = TempDir::new("errors");
+    let server = Server::start(dir.path(), &[]);
+    let body = "cpu,host=a usage=1 1\n\n# comment\ncpu,host=b usage= 2\ncpu,host=c usage=3 3\n";
+
+    let v1 = post(&server, "/write?db=e", &[BEARER], body).await;
+    assert_eq!(v1.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v1.json(),
+        json!({"error": "line protocol parsing error", "data": {
+            "error_message": "missing value for field 'usage'", "line_number": 4,
+            "original_line": "cpu,host=b usage= 2", "column": 18}})
+    );
+    let v2 = post(&server, "/api/v2/write?bucket=e", &[BEARER], body).await;
+    assert_eq!(v2.status, StatusCode::BAD_REQUEST);
+    assert_eq!(v2.json()["code"], "invalid");
+    assert!(
+        v2.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 4, column 18"),
+        "{}",
+        v2.body
+    );
+    // All-or-nothing: neither good line of the v1/v2 bodies was stored — not even the database.
+    let dbs = send(
+        &server,
+        Method::GET,
+        "/api/v3/configure/database",
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert_eq!(dbs.json(), json!([]));
+
+    let v3 = post(&server, "/api/v3/write_lp?db=e", &[BEARER], body).await;
+    assert_eq!(v3.status, StatusCode::BAD_REQUEST);
+    let v3 = v3.json();
+    assert_eq!(v3["error"], "partial write of line protocol occurred");
+    assert_eq!(v3["data"][0]["line_number"], 4);
+    assert_eq!(
+        count(&server, "e", "cpu").await,
+        2,
+        "v3 stores the good lines"
+    );
+
+    let strict = post(
+        &server,
+        "/api/v3/write_lp?db=e&accept_partial=false",
+        &[BEARER],
+        "cpu,host=z usage=9 9\ncpu usage=x\n",
+    )
+    .await;
+    assert_eq!(strict.status, StatusCode::BAD_REQUEST);
+    assert_eq!(count(&server, "e", "cpu").await, 2);
+
+    let empty = post(&server, "/api/v3/write_lp?db=e", &[BEARER], "\n# nothing\n").await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+
+    let get = send(&server, Method::GET, "/write?db=e", &[BEARER], "").await;
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(get.headers["allow"], "POST, OPTIONS");
+    let missing = post(&server, "/nope", &[BEARER], "").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn schema_rules_across_requests() {
+    let dir = TempDir::new("schema");
+    let server = Server::start(dir.path(), &[]);
+    let ok = post(
+        &server,
+        "/api/v3/write_lp?db=s",
+        &[BEARER],
+        "m,t=a f=1i,s=\"x\" 1\n",
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+    // A field changing type, in v1: the whole request is refused.
+    let conflict = post(
+        &server,
+        "/write?db=s",
+        &[BEARER],
+        "m,t=b f=2i 2\nm,t=c f=2.5 3\n",
+    )
+    .await;
+    assert_eq!(conflict.status, StatusCode::BAD_REQUEST);
+    let data = &conflict.json()["data"];
+    assert_eq!(data["line_number"], 2);
+    assert_eq!(data["column"], 7);
+    assert!(
+        data["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("column 'f' of table 'm' is an integer field"),
+        "{data}"
+    );
+    assert_eq!(count(&server, "s", "m").await, 1);
+    // A tag named like a field, in v3 partial: that line only.
+    let clash = post(
+        &server,
+        "/api/v3/write_lp?db=s",
+        &[BEARER],
+        "m,f=x g=1 4\nm,t=d f=3i,n=true 5\n",
+    )
+    .await;
+    assert_eq!(clash.status, StatusCode::BAD_REQUEST);
+    assert_eq!(clash.json()["data"][0]["line_number"], 1);
+    assert_eq!(count(&server, "s", "m").await, 2);
+    // The rejected line's new column `g` was not created; `n` was, and new tags join later.
+    let ok = post(
+        &server,
+        "/api/v3/write_lp?db=s",
+        &[BEARER],
+        "m,t=e,region=eu f=4i 6\n",
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+    let columns = query(&server, "s", "SELECT column_name FROM information_schema.columns WHERE table_name = 'm' ORDER BY ordinal_position").await;
+    let names: Vec<&str> = columns
+        .iter()
+        .map(|c| c["column_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["t", "region", "f", "s", "n", "time"]);
+    let time = post(&server, "/api/v3/write_lp?db=s", &[BEARER], "m time=1 7\n").await;
+    assert_eq!(time.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn ping_health_metrics_cors_and_admin_routes() {
+    let dir = TempDir::new("misc");
+    let server = Server::start(dir.path(), &[]);
+    for method in [Method::GET, Method::HEAD] {
+        let ping = send(&server, method, "/ping", &[], "").await;
+        assert_eq!(ping.status, StatusCode::NO_CONTENT);
+        assert!(ping.headers.contains_key("x-influxdb-version"));
+        assert_eq!(ping.headers["x-influxdb-build"], "linegate");
+    }
+    let health = send(&server, Method::GET, "/health", &[], "").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json()["status"], "pass");
+
+    let preflight = send(
+        &server,
+        Method::OPTIONS,
+        "/api/v3/write_lp",
+        &[
+            ("Origin", "http://example.test"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(preflight.status, StatusCode::NO_CONTENT);
+    assert_eq!(preflight.headers["access-control-allow-origin"], "*");
+    assert!(preflight.headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("Authorization"));
+
+    let create = post(
+        &server,
+        "/api/v3/configure/database",
+        &[BEARER],
+        r#"{"db":"made"}"#,
+    )
+    .await;
+    assert_eq!(create.status, StatusCode::OK, "{}", create.body);
+    let again = post(
+        &server,
+        "/api/v3/configure/database",
+        &[BEARER],
+        r#"{"db":"made"}"#,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let w = post(&server, "/api/v3/write_lp?db=made", &[BEARER], "m f=1 1").await;
+    assert_eq!(w.status, StatusCode::NO_CONTENT);
+    assert_eq!(w.headers["access-control-allow-origin"], "*");
+    let list = send(
+        &server,
+        Method::GET,
+        "/api/v3/configure/database",
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert_eq!(list.json(), json!([{"iox::database": "made"}]));
+    let delete = send(
+        &server,
+        Method::DELETE,
+        "/api/v3/configure/database?db=made",
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert_eq!(delete.status, StatusCode::OK);
+    let gone = send(
+        &server,
+        Method::GET,
+        "/api/v3/query_sql?db=made&q=SELECT%201",
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let unauthenticated = send(&server, Method::GET, "/api/v3/configure/database", &[], "").await;
+    assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+
+    let metrics = send(&server, Method::GET, "/metrics", &[], "").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics
+            .body
+            .contains("linegate_http_requests_total{path=\"/api/v3/write_lp\",status=\"204\"} 2"),
+        "{}",
+        metrics.body
+    ); // the preflight and the write
+    assert!(metrics.body.contains("linegate_write_points_total 1"));
+    assert!(metrics.body.contains("linegate_wal_fsync_seconds_count"));
+
+    let csv = send(
+        &server,
+        Method::POST,
+        "/api/v3/query_sql",
+        &[BEARER, ("Content-Type", "application/json")],
+        r#"{"db":"nope","q":"SELECT 1"}"#,
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn parquet_files_hold_every_value_type_and_timestamp() {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Float64Type, Int64Type, TimestampNanosecondType, UInt64Type};
+
+    let dir = TempDir::new("parquet");
+    let server = Server::start(dir.path(), &[]);
+    let body = "weather,city=Oslo,station=1 temp=-3.5,count=7i,total=18446744073709551615u,desc=\"snow \\\"heavy\\\"\",ok=t 1700000000000000001\n\
+                weather,city=Bergen temp=4.25,count=-9223372036854775808i,ok=FALSE 1700000000000000002\n\
+                weather,city=Oslo,station=1 temp=-4 1699999999000000000\n";
+    let answer = post(
+        &server,
+        "/api/v3/write_lp?db=pq&precision=ns",
+        &[BEARER],
+        body,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.body);
+    server.stop(); // SIGTERM persists the buffer
+
+    let files = common::parquet_files(&dir.path().join("parquet"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&files[0]).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
+    let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let schema = batch.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(
+        names,
+        ["city", "station", "temp", "count", "total", "desc", "ok", "time"]
+    );
+    // Sorted by series key (city, station) then time.
+    let city = batch.column(0).as_string::<i32>();
+    let time = batch.column(7).as_primitive::<TimestampNanosecondType>();
+    assert_eq!(
+        [city.value(0), city.value(1), city.value(2)],
+        ["Bergen", "Oslo", "Oslo"]
+    );
+    assert_eq!(
+        [time.value(0), time.value(1), time.value(2)],
+        [
+            1700000000000000002,
+            1699999999000000000,
+            1700000000000000001
+        ]
+    );
+    let temp = batch.column(2).as_primitive::<Float64Type>();
+    assert_eq!(
+        [temp.value(0), temp.value(1), temp.value(2)],
+        [4.25, -4.0, -3.5]
+    );
+    let count = batch.column(3).as_primitive::<Int64Type>();
+    assert_eq!(count.value(0), i64::MIN);
+    assert!(count.is_null(1));
+    assert_eq!(count.value(2), 7);
+    assert_eq!(
+        batch.column(4).as_primitive::<UInt64Type>().value(2),
+        u64::MAX
+    );
+    assert_eq!(
+        batch.column(5).as_string::<i32>().value(2),
+        "snow \"heavy\""
+    );
+    let ok = batch.column(6).as_boolean();
+    assert!(!ok.value(0) && ok.is_null(1) && ok.value(2));
+
+    // Restarted, the data is read back from Parquet.
+    let server = Server::start(dir.path(), &[]);
+    let rows = query(
+        &server,
+        "pq",
+        "SELECT city, temp FROM weather ORDER BY time",
+    )
+    .await;
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0], json!({"city": "Oslo", "temp": -4.0}));
+    // And the WAL was emptied by the snapshot.
+    let wal_records: u64 = std::fs::read_dir(dir.path().join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert_eq!(wal_records, 0);
+}
+
+#[tokio::test]
+async fn cli_admin_commands_and_bulk_import() {
+    let dir = TempDir::new("cli");
+    let server = Server::start(dir.path(), &[]);
+    let bin = env!("CARGO_BIN_EXE_linegate");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .args(args)
+            .args(["--host", &server.base])
+            .env("LINEGATE_TOKEN", ADMIN)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(run(&["create", "database", "imports"]).0, Some(0));
+    let (code, stdout, _) = run(&["show", "databases"]);
+    assert_eq!((code, stdout.as_str()), (Some(0), "imports\n"));
+    let (code, token, _) = run(&[
+        "create",
+        "token",
+        "--database",
+        "imports",
+        "--permission",
+        "write",
+    ]);
+    assert_eq!(code, Some(0));
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("apiv3_"));
+
+    // 12 000 lines, gzip, with two bad lines; imported with the scoped token.
+    let mut text = String::new();
+    for i in 1..=12_000u32 {
+        if i == 7 || i == 11_999 {
+            text.push_str("imp,host=h value=oops\n");
+        } else {
+            text.push_str(&format!(
+                "imp,host=h{} value={i}i {}\n",
+                i % 10,
+                1_700_000_000 + i
+            ));
+        }
+    }
+    let file = dir.path().join("data.lp.gz");
+    std::fs::write(&file, gzip(text.as_bytes())).unwrap();
+    let out = std::process::Command::new(bin)
+        .args([
+            "write",
+            "--database",
+            "imports",
+            "--precision",
+            "s",
+            "--quiet",
+            "--host",
+            &server.base,
+            "--token",
+            &token,
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:7:18: invalid value 'oops'", file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains(":11999:18:"), "{stderr}");
+    assert_eq!(count(&server, "imports", "imp").await, 11_998);
+
+    assert_eq!(run(&["delete", "database", "imports"]).0, Some(0));
+    let (_, stdout, _) = run(&["show", "databases"]);
+    assert_eq!(stdout, "");
+    let (code, _, stderr) = run(&["create", "database", "bad name"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("400"), "{stderr}");
+}
