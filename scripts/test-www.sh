@@ -26,7 +26,7 @@ step "npm ci (tests/www: playwright-core, binaryen)"
 step "build www/pkg (wasm)"
 scripts/build-www.sh
 
-export LINEGATE_BIN="${LINEGATE_BIN:-target/debug/linegate}"
+export LINEGATE_BIN="$(realpath -m "${LINEGATE_BIN:-target/debug/linegate}")"
 export LINEGATE_REQUIRE_SERVER="${LINEGATE_REQUIRE_SERVER:-1}"
 rm -rf target/www-artifacts
 step "Playwright tests of the page (headless Chromium)"

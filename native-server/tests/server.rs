@@ -559,6 +559,14 @@ async fn ping_health_metrics_cors_and_admin_routes() {
         assert!(ping.headers.contains_key("x-influxdb-version"));
         assert_eq!(ping.headers["x-influxdb-build"], "linegate");
     }
+    // The validation page and its wasm, embedded in the binary.
+    let page = send(&server, Method::GET, "/", &[], "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.body.contains("<title>"), "{}", &page.body[..page.body.len().min(200)]);
+    let wasm = send(&server, Method::GET, "/pkg/linegate_bg.wasm", &[], "").await;
+    assert_eq!(wasm.status, StatusCode::OK);
+    assert_eq!(wasm.headers["content-type"], "application/wasm");
     let health = send(&server, Method::GET, "/health", &[], "").await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.json()["status"], "pass");
