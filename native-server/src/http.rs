@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `/write`, `/api/v2/write`, `/api/v3/write_lp` | POST | write on the database |
 //! | `/api/v3/query_sql` | GET, POST | read on the database |
+//! | `/query` (InfluxQL, 1.x JSON) | GET, POST | read on the database |
 //! | `/api/v3/configure/database` | GET, POST, DELETE | admin |
 //! | `/api/v3/configure/token` | POST | admin |
 //! | `/ping` (GET, HEAD), `/health`, `/metrics`, `/` (the validation page) | GET | none |
@@ -29,6 +30,7 @@ use linegate::{
 use serde::Deserialize;
 
 use crate::auth::{Grant, Permission, Tokens};
+use crate::influxql::{self, Epoch};
 use crate::metrics::Metrics;
 use crate::query::{self, Format, QueryError};
 use crate::store::Store;
@@ -57,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/api/v3/query_sql", get(query_sql).post(query_sql))
+        .route("/query", get(query_influxql).post(query_influxql))
         .route(
             "/api/v3/configure/database",
             get(list_databases)
@@ -78,6 +81,7 @@ const KNOWN_PATHS: &[&str] = &[
     "/health",
     "/metrics",
     "/api/v3/query_sql",
+    "/query",
     "/api/v3/configure/database",
     "/api/v3/configure/token",
     "/",
@@ -388,6 +392,82 @@ async fn query_sql(
             json_error(StatusCode::NOT_FOUND, &format!("database not found: {db}"))
         }
         Err(QueryError::Invalid(message)) => json_error(StatusCode::BAD_REQUEST, &message),
+    }
+}
+
+/// v1 `/query`: InfluxQL, answered in 1.x's JSON shape.
+async fn query_influxql(
+    State(state): Shared,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut pairs = owned_pairs(uri.query().unwrap_or(""));
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        pairs.extend(owned_pairs(std::str::from_utf8(&body).unwrap_or("")));
+    } else if !body.is_empty() && !pairs.iter().any(|(k, _)| k == "q") {
+        pairs.push(("q".into(), String::from_utf8_lossy(&body).into_owned()));
+    }
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(q) = get("q").filter(|q| !q.trim().is_empty()) else {
+        return json_error(StatusCode::BAD_REQUEST, "missing required parameter \"q\"");
+    };
+    let epoch = match Epoch::parse(get("epoch")) {
+        Ok(e) => e,
+        Err(message) => return json_error(StatusCode::BAD_REQUEST, &message),
+    };
+    let database = get("db")
+        .filter(|d| !d.is_empty())
+        .map(|db| match get("rp") {
+            None | Some("" | "autogen" | "default") => db.to_owned(),
+            Some(rp) => format!("{db}/{rp}"),
+        });
+    if let Err(response) = match &database {
+        Some(db) => authorize(&state, &method, &uri, &headers, Some(db), Access::Read),
+        None => authorize_any(&state, &method, &uri, &headers),
+    } {
+        return response;
+    }
+    let result = influxql::run(&state.store, database.as_deref(), q, epoch).await;
+    let body = if get("pretty") == Some("true") {
+        serde_json::to_string_pretty(&result).unwrap_or_default()
+    } else {
+        result.to_string()
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// Any valid token (for statements that name no database, like `SHOW DATABASES`).
+fn authorize_any(
+    state: &AppState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    let Some(tokens) = &state.tokens else {
+        return Ok(());
+    };
+    let request = parts(method, uri, headers);
+    let unauthorized = || json_error(StatusCode::UNAUTHORIZED, "unauthorized access");
+    match Credentials::from_request(request.path, request.query, request.authorization) {
+        Ok(Some(credentials)) if tokens.scope(&credentials.hash()).is_some() => Ok(()),
+        _ => Err(unauthorized()),
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`buffer`] — accepted rows as Arrow record batches until they are persisted.
 //! - [`persist`] — Parquet files on the object store and the manifest that lists them.
 //! - [`query`] — SQL over Parquet and the buffer with DataFusion.
+//! - [`influxql`] — v1 `/query`: common InfluxQL translated to SQL, 1.x's JSON shape.
 //! - [`metrics`] — counters for `/metrics`.
 //! - [`client`] — `create`, `show`, `delete` and `write` against a running server.
 //! - [`validate`] — `linegate validate`: checks line-protocol files offline.
@@ -24,6 +25,7 @@ mod catalog;
 mod client;
 mod fsutil;
 mod http;
+mod influxql;
 mod metrics;
 mod persist;
 mod query;

@@ -562,8 +562,15 @@ async fn ping_health_metrics_cors_and_admin_routes() {
     // The validation page and its wasm, embedded in the binary.
     let page = send(&server, Method::GET, "/", &[], "").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
-    assert!(page.body.contains("<title>"), "{}", &page.body[..page.body.len().min(200)]);
+    assert!(page.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(
+        page.body.contains("<title>"),
+        "{}",
+        &page.body[..page.body.len().min(200)]
+    );
     let wasm = send(&server, Method::GET, "/pkg/linegate_bg.wasm", &[], "").await;
     assert_eq!(wasm.status, StatusCode::OK);
     assert_eq!(wasm.headers["content-type"], "application/wasm");
@@ -829,4 +836,75 @@ async fn cli_admin_commands_and_bulk_import() {
     let (code, _, stderr) = run(&["create", "database", "bad name"]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("400"), "{stderr}");
+}
+
+#[tokio::test]
+async fn v1_query_answers_influxql_in_the_1x_shape() {
+    let dir = TempDir::new("influxql");
+    let server = Server::start(dir.path(), &[]);
+    let body =
+        "home,room=kitchen temp=72,hum=35.5 1641024000\nhome,room=living temp=70.5 1641024060\n";
+    let w = post(&server, "/write?db=home&precision=s", &[BEARER], body).await;
+    assert_eq!(w.status, StatusCode::NO_CONTENT);
+
+    // The seeds' forms: Basic with an empty user, and `p` in the query string.
+    let basic = format!("Basic {}", base64_encode(&format!(":{ADMIN}")));
+    let q = urlencode("SELECT * FROM home");
+    let answer = send(
+        &server,
+        Method::GET,
+        &format!("/query?db=home&q={q}"),
+        &[("Authorization", basic.as_str())],
+        "",
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.json(),
+        json!({"results": [{"statement_id": 0, "series": [{
+            "name": "home",
+            "columns": ["time", "hum", "room", "temp"],
+            "values": [["2022-01-01T08:00:00Z", 35.5, "kitchen", 72], ["2022-01-01T08:01:00Z", null, "living", 70.5]]
+        }]}]})
+    );
+    let q = urlencode("SHOW DATABASES; SELECT mean(temp) FROM home WHERE time > now() - 10000d; SHOW MEASUREMENTS; SHOW FIELD KEYS; DROP DATABASE home");
+    let answer = send(
+        &server,
+        Method::GET,
+        &format!("/query?db=home&epoch=s&p={ADMIN}&q={q}"),
+        &[],
+        "",
+    )
+    .await;
+    let results = &answer.json()["results"];
+    assert_eq!(results[0]["series"][0]["values"], json!([["home"]]));
+    assert_eq!(
+        results[1]["series"][0]["columns"],
+        json!(["time", "avg(home.temp)"])
+    );
+    assert_eq!(results[1]["series"][0]["values"][0][1], json!(71.25));
+    assert_eq!(results[2]["series"][0]["values"], json!([["home"]]));
+    assert_eq!(
+        results[3]["series"][0]["values"],
+        json!([["hum", "float"], ["temp", "float"]])
+    );
+    assert!(
+        results[4]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not supported"),
+        "{results}"
+    );
+
+    let denied = send(
+        &server,
+        Method::GET,
+        &format!("/query?db=home&q={q}&p=wrong"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
+    let missing = send(&server, Method::GET, "/query?db=home", &[BEARER], "").await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }
