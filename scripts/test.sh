@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one command that runs every test: installs what it needs, then native tests,
-# formatting and lints, the wasm tests under Node, and a short fuzzing run.
+# The one command that runs every test: installs what it needs, then formatting and lints,
+# native tests (the server's integration and SIGKILL crash tests among them), the wasm tests
+# under Node, the browser page in headless Chromium, and a short fuzzing run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -18,12 +19,15 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo clippy (wasm32, feature wasm)"
 cargo clippy --target wasm32-unknown-unknown --features wasm --lib --test wasm -- -D warnings
 
-step "cargo test (native)"
+step "cargo test (native: core, server integration, crash safety)"
 cargo test --workspace
 
 step "wasm-bindgen tests under Node"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown --features wasm --test wasm
+
+step "browser page: Playwright in headless Chromium against the page and the server"
+LINEGATE_BIN=target/debug/linegate scripts/test-www.sh
 
 if [ -d fuzz ]; then
   step "fuzz targets (short run)"

@@ -177,8 +177,10 @@ impl Store {
             return Err(WriteError::PartialWrite(rejected));
         }
         let fields = accepted.batch.field_count() as u64;
-        let skip_lines: Vec<u32> = {
-            let rows: Vec<_> = accepted.batch.rows().map(|r| r.line_number).collect();
+        let skip_lines: Vec<u32> = if admitted.rejected_rows.is_empty() {
+            Vec::new()
+        } else {
+            let rows: Vec<u32> = accepted.batch.rows().map(|r| r.line_number).collect();
             admitted.rejected_rows.iter().map(|&i| rows[i]).collect()
         };
         let batches = to_record_batches(&accepted.batch, &admitted.tables, &admitted.rejected_rows)
