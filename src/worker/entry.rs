@@ -132,7 +132,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let method = req.method();
     match map::route(&path) {
         Route::Write(endpoint) => {
-            write(req, &env, &config, endpoint, &path, query.as_deref()).await
+            let response = write(req, &env, &config, endpoint, &path, query.as_deref()).await;
+            log_memory(&config);
+            response
         }
         Route::Ping | Route::Health if !matches!(method, Method::Get | Method::Head) => {
             let mut answer = Answer::error(&WriteError::MethodNotAllowed, Endpoint::V3);
@@ -307,10 +309,7 @@ async fn write(
         }
         match post(&url, upstream_auth.as_deref(), &payload, next.timeout_ms).await {
             Ok((status, text)) => match map::map_upstream(status, &text, &forwarded) {
-                UpstreamOutcome::Answer(answer) => {
-                    log_memory(config);
-                    return respond(answer);
-                }
+                UpstreamOutcome::Answer(answer) => return respond(answer),
                 UpstreamOutcome::StorageDown => {
                     console_log!("storage answered {status} (attempt {attempt})")
                 }
@@ -337,7 +336,6 @@ async fn write(
             console_log!("storage down: spooled {} lines as {key}", meta.lines);
             let mut answer = Answer::stored(endpoint, &accepted.rejected);
             answer.headers.push(("X-Linegate-Spooled", key));
-            log_memory(config);
             respond(answer)
         }
         Err(e) => {
@@ -347,6 +345,8 @@ async fn write(
     }
 }
 
+/// With `DEBUG_MEMORY` set, logs the size of the wasm linear memory (it only grows, so the
+/// last figure is the isolate's peak); the end-to-end test reads it.
 fn log_memory(config: &Config) {
     if config.debug_memory {
         let bytes = core::arch::wasm32::memory_size(0) * 65536;

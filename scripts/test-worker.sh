@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Tests of the Cloudflare Worker (feature `worker`): lints, the mapping tests natively and as
+# wasm-bindgen tests under Node, then the end-to-end test through `wrangler dev` in front of
+# linegate's native server (tests/worker/e2e.mjs). Installs what it needs (setup-worker.sh).
+#
+# LINEGATE_BIN: the native server (default target/debug/linegate; scripts/test.sh builds it).
+# Cargo builds go to target/worker, apart from the native builds in target/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+export CARGO_TARGET_DIR="$PWD/target/worker"
+export LINEGATE_BIN="${LINEGATE_BIN:-$PWD/target/debug/linegate}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+scripts/setup-worker.sh
+
+step "rustfmt --check (worker files)"
+rustfmt --edition 2021 --check src/worker.rs src/worker/*.rs tests/worker/main.rs
+
+step "cargo clippy (wasm32, feature worker)"
+cargo clippy --target wasm32-unknown-unknown --features worker --lib --test worker -- -D warnings
+
+step "worker mapping tests (native)"
+cargo test --features worker --test worker
+
+step "worker mapping tests (wasm-bindgen-test under Node)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown --features worker --test worker
+
+step "build the worker (worker-build, as wrangler.toml does)"
+scripts/build-worker.sh
+wasm=target/worker/edge/index_bg.wasm
+echo "worker wasm: $(stat -c %s "$wasm") bytes, $(gzip -9c "$wasm" | wc -c) bytes gzip"
+
+if [ ! -x "${LINEGATE_BIN%% *}" ]; then
+  echo "native server not found at $LINEGATE_BIN: build it (cargo build -p linegate-server) or set LINEGATE_BIN" >&2
+  exit 1
+fi
+
+step "end-to-end: wrangler dev in front of the native server"
+node tests/worker/e2e.mjs
