@@ -13,8 +13,8 @@ use worker::{
 };
 
 use super::map::{
-    self, Answer, AuthMode, Forwarded, QueryApi, ReplayStep, RetryPolicy, Route, SpoolMeta,
-    UpstreamOutcome,
+    self, Answer, AuthMode, Forwarded, Prepared, QueryApi, ReplayStep, RetryPolicy, Route,
+    SpoolMeta, UpstreamOutcome,
 };
 use crate::auth::{Access, Credentials};
 use crate::body::DEFAULT_MAX_BODY;
@@ -272,20 +272,24 @@ async fn write(
         Ok(body) => body,
         Err(e) => return error_response(&e, endpoint),
     };
-    let now = now_ms();
-    let accepted = match request.validate(&body, now as i64 * 1_000_000) {
-        Ok(accepted) => accepted,
+    let prepared = match map::prepare(
+        &request,
+        &body,
+        now_ms() as i64 * 1_000_000,
+        config.gzip_level,
+    ) {
+        Ok(prepared) => prepared,
         Err(e) => return error_response(&e, endpoint),
     };
-    if accepted.batch.is_empty() {
+    if prepared.line_numbers.is_empty() {
         // Every line was rejected (v3 partial): nothing to store.
-        return respond(Answer::stored(endpoint, &accepted.rejected));
+        return respond(Answer::stored(endpoint, &prepared.rejected));
     }
-    let line_numbers: Vec<u32> = accepted.batch.rows().map(|r| r.line_number).collect();
-    let payload = {
-        let text = accepted.batch.to_line_protocol();
-        map::gzip(text.as_bytes(), config.gzip_level)
-    };
+    let Prepared {
+        payload,
+        line_numbers,
+        rejected,
+    } = prepared;
     let accept_partial = map::upstream_accept_partial(endpoint, request.params.accept_partial);
     let url = map::upstream_write_url(
         &config.upstream,
@@ -297,7 +301,7 @@ async fn write(
         endpoint,
         line_numbers,
         body: &body,
-        rejected: &accepted.rejected,
+        rejected: &rejected,
     };
 
     let started = now_ms();
@@ -334,7 +338,7 @@ async fn write(
     match spool(env, &meta, payload).await {
         Ok(key) => {
             console_log!("storage down: spooled {} lines as {key}", meta.lines);
-            let mut answer = Answer::stored(endpoint, &accepted.rejected);
+            let mut answer = Answer::stored(endpoint, &rejected);
             answer.headers.push(("X-Linegate-Spooled", key));
             respond(answer)
         }

@@ -9,7 +9,7 @@ use crate::auth::{Access, Credentials, Scope};
 use crate::json;
 use crate::lp::{LineError, ORIGINAL_LINE_LIMIT};
 use crate::params::{query_pairs, Endpoint};
-use crate::WriteError;
+use crate::{WriteError, WriteRequest};
 
 /// What a request path is, at the edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +198,43 @@ pub fn upstream_write_url(
         url.push_str("&no_sync=true");
     }
     url
+}
+
+/// A write's CPU work at the edge, once authenticated and decoded: validated, re-encoded as
+/// canonical line protocol with nanosecond timestamps and gzip-compressed for the upstream.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The gzip canonical batch; empty when no line was accepted.
+    pub payload: Vec<u8>,
+    /// Line `i + 1` of the payload is line `line_numbers[i]` of the client's body.
+    pub line_numbers: Vec<u32>,
+    /// Lines rejected at the edge (a v3 partial write).
+    pub rejected: Vec<LineError>,
+}
+
+/// Validates a decoded body (`now` in nanoseconds for lines without a timestamp) and
+/// prepares the upstream payload; the error to answer when the request fails as a whole.
+pub fn prepare(
+    request: &WriteRequest,
+    body: &[u8],
+    now: i64,
+    gzip_level: u8,
+) -> Result<Prepared, WriteError> {
+    let accepted = request.validate(body, now)?;
+    if accepted.batch.is_empty() {
+        return Ok(Prepared {
+            payload: Vec::new(),
+            line_numbers: Vec::new(),
+            rejected: accepted.rejected,
+        });
+    }
+    let line_numbers = accepted.batch.rows().map(|r| r.line_number).collect();
+    let payload = gzip(accepted.batch.to_line_protocol().as_bytes(), gzip_level);
+    Ok(Prepared {
+        payload,
+        line_numbers,
+        rejected: accepted.rejected,
+    })
 }
 
 /// Whether the upstream should get `accept_partial=true`: v3 as the client asked, v1 and

@@ -5,130 +5,15 @@
 //
 // LINEGATE_BIN: the native server binary (default target/debug/linegate).
 // Work files, logs and local KV/R2 state go to target/worker/e2e (wiped at start).
-import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync, readFileSync, createWriteStream } from "node:fs";
-import net from "node:net";
 import zlib from "node:zlib";
 import assert from "node:assert/strict";
+import { harness, sleep } from "./harness.mjs";
 
-const root = new URL("../..", import.meta.url).pathname;
-const work = `${root}target/worker/e2e`;
-const bin = process.env.LINEGATE_BIN ?? `${root}target/debug/linegate`;
 const ADMIN = "upstream-admin-token-e2e"; // the native server's admin token = UPSTREAM_TOKEN
 const T0 = 1_700_000_000; // seconds
-
-rmSync(work, { recursive: true, force: true });
-mkdirSync(`${work}/data`, { recursive: true });
-writeFileSync(`${work}/admin-token`, ADMIN + "\n");
-
-const env = {
-  ...process.env,
-  XDG_CONFIG_HOME: `${work}/xdg-config`,
-  XDG_CACHE_HOME: `${work}/xdg-cache`,
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_SEND_ERROR_REPORTS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_COLOR: "1",
-};
-
-// ---------------------------------------------------------------- processes
-const children = new Set();
-function start(name, cmd, args) {
-  const log = createWriteStream(`${work}/${name}.log`, { flags: "a" });
-  const child = spawn(cmd, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  child.output = "";
-  const collect = (chunk) => {
-    log.write(chunk);
-    child.output += chunk.toString();
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  child.exited = new Promise((resolve) => child.on("exit", resolve));
-  child.name = name;
-  children.add(child);
-  return child;
-}
-async function stop(child) {
-  if (!children.has(child)) return;
-  children.delete(child);
-  // The process group of this child only (wrangler runs workerd below it).
-  try { process.kill(-child.pid, "SIGTERM"); } catch {}
-  const killed = await Promise.race([child.exited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!killed) try { process.kill(-child.pid, "SIGKILL"); } catch {}
-  await child.exited;
-}
-function stopAllNow() {
-  for (const child of children) try { process.kill(-child.pid, "SIGKILL"); } catch {}
-}
-process.on("exit", stopAllNow);
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-async function waitFor(url, child, seconds) {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${child.name} exited:\n${child.output.slice(-3000)}`);
-    try {
-      const r = await fetch(url);
-      if (r.status < 500) return;
-    } catch {}
-    await sleep(200);
-  }
-  throw new Error(`${url} not up after ${seconds}s:\n${child.output.slice(-3000)}`);
-}
-
-const serverPort = await freePort();
-const server = `http://127.0.0.1:${serverPort}`;
-let native;
-async function startNative() {
-  native = start("native", bin, [
-    "serve", "--http-bind", `127.0.0.1:${serverPort}`, "--data-dir", `${work}/data`,
-    "--admin-token-file", `${work}/admin-token`,
-  ]);
-  await waitFor(`${server}/ping`, native, 60);
-}
-
-const edgePort = await freePort();
-const edge = `http://127.0.0.1:${edgePort}`;
-const persist = `${work}/state`;
-async function startEdge(vars) {
-  const inspector = await freePort();
-  const args = ["--no-install", "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(edgePort),
-    "--inspector-port", String(inspector), "--persist-to", persist, "--test-scheduled",
-    "--show-interactive-dev-session=false",
-    "--var", `UPSTREAM_URL:${server}`, "--var", "DEBUG_MEMORY:1", "--var", "RETRY_BUDGET_MS:1500"];
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  const child = start("wrangler", "npx", args);
-  await waitFor(`${edge}/ping`, child, 600);
-  return child;
-}
-
-function wrangler(...args) {
-  return execFileSync("npx", ["--no-install", "wrangler", ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-}
-function addToken(scope) {
-  return execFileSync(`${root}scripts/add-token.sh`, [scope, "--local", "--persist-to", persist], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
-}
-function r2Get(key) {
-  const file = `${work}/r2-object`;
-  rmSync(file, { force: true });
-  try {
-    wrangler("r2", "object", "get", `linegate-spool/${key}`, "--local", "--persist-to", persist, "--file", file);
-    return readFileSync(file);
-  } catch {
-    return null;
-  }
-}
+const h = await harness("e2e", { adminToken: ADMIN });
+const { work, bin, server, edge } = h;
+const r2Get = h.r2Get;
 
 // ---------------------------------------------------------------- helpers
 let checks = 0;
@@ -192,14 +77,15 @@ const timed = async (label, fn) => {
 
 // ---------------------------------------------------------------- setup
 console.log(`native server ${bin} on ${server}; wrangler dev on ${edge}; work dir ${work}`);
-await startNative();
+await h.startNative();
 const tokens = {
-  admin: addToken("admin"),
-  rw: addToken('{"read":["edge"],"write":["edge"],"description":"e2e read-write"}'),
-  wo: addToken('{"write":["edge"]}'),
-  ro: addToken('{"read":["edge"]}'),
+  admin: h.addToken("admin"),
+  rw: h.addToken('{"read":["edge"],"write":["edge"],"description":"e2e read-write"}'),
+  wo: h.addToken('{"write":["edge"]}'),
+  ro: h.addToken('{"read":["edge"]}'),
 };
-let edgeProcess = await startEdge({ UPSTREAM_TOKEN: ADMIN });
+const edgeVars = { DEBUG_MEMORY: "1", RETRY_BUDGET_MS: "1500" };
+await h.startEdge({ ...edgeVars, UPSTREAM_TOKEN: ADMIN });
 
 try {
   await timed("ping, health, 404, 405", async () => {
@@ -415,13 +301,13 @@ try {
     check("full-size batch", () => assert.equal(ok.status, 204, ok.text));
     const [{ n }] = await sql("edge", "SELECT count(*) AS n FROM bomb");
     check("full-size batch stored", () => assert.equal(Number(n), bigLines));
-    const peak = Math.max(...[...edgeProcess.output.matchAll(/wasm memory: (\d+) bytes/g)].map((m) => Number(m[1])));
+    const peak = Math.max(...[...h.wrangler.output.matchAll(/wasm memory: (\d+) bytes/g)].map((m) => Number(m[1])));
     console.log(`     ${bigLines} lines stored; wasm linear memory peak ${(peak / 1048576).toFixed(1)} MiB`);
     check("within 128 MB", () => assert.ok(peak < 128 * 1024 * 1024, `${peak}`));
   });
 
   await timed("storage down: spool to R2, 204; cron replays in order once storage is back", async () => {
-    await stop(native);
+    await h.stopNative();
     const batches = [
       ["/write?db=edge&precision=s", `Token ${tokens.rw}`, false],
       ["/api/v2/write?bucket=edge&precision=s", `Bearer ${tokens.wo}`, true],
@@ -455,7 +341,7 @@ try {
     await cron.text();
     check("cron while storage is down keeps the spool", () => assert.ok(r2Get(keys[0])));
 
-    await startNative();
+    await h.startNative();
     const cron2 = await fetch(`${edge}/__scheduled?cron=*+*+*+*+*`);
     await cron2.text();
     for (const key of keys) check(`${key} deleted after replay`, () => assert.equal(r2Get(key), null));
@@ -470,8 +356,8 @@ try {
   });
 
   await timed("AUTH_MODE=passthrough: the client's token goes to storage", async () => {
-    await stop(edgeProcess);
-    edgeProcess = await startEdge({ AUTH_MODE: "passthrough" });
+    await h.stopEdge();
+    await h.startEdge({ ...edgeVars, AUTH_MODE: "passthrough" });
     const body = (k) => `passthrough,k=${k} v=1 ${T0}\n`;
     for (const [k, path, auth] of [
       ["bearer", "/api/v3/write_lp?db=edge&precision=second", `Bearer ${ADMIN}`],
@@ -499,5 +385,5 @@ try {
   console.error(`logs: ${work}/native.log, ${work}/wrangler.log`);
   process.exitCode = 1;
 } finally {
-  for (const child of [...children]) await stop(child);
+  await h.stopAll();
 }

@@ -5,6 +5,8 @@
 //! The end-to-end test through `wrangler dev` is `tests/worker/e2e.mjs`.
 #![cfg(feature = "worker")]
 
+mod bench;
+
 use linegate::worker::map::{self, Answer, AuthMode, Forwarded, Route, SpoolMeta, UpstreamOutcome};
 use linegate::{
     Access, AuthScheme, Credentials, Endpoint, RequestParts, Scope, WriteError, WriteRequest,
@@ -572,4 +574,52 @@ fn credentials_are_stripped_from_forwarded_queries() {
     assert_eq!(map::strip_credentials("db=a&u=me&p=secret&q=x"), "db=a&q=x");
     assert_eq!(map::strip_credentials("p=secret"), "");
     assert_eq!(map::strip_credentials("pp=1&up=2"), "pp=1&up=2");
+}
+
+#[test]
+fn prepare_validates_normalizes_and_compresses() {
+    let parts = RequestParts {
+        method: "POST",
+        path: "/api/v3/write_lp",
+        query: Some("db=a&precision=ms"),
+        ..Default::default()
+    };
+    let request = WriteRequest::parse(&parts).unwrap();
+    let body = b"# c\ncpu,b=2,a=1 v=1 1700000000000\nbad\ncpu v=T\n";
+    let prepared = map::prepare(&request, body, 5_000_000_000, 1).unwrap();
+    assert_eq!(prepared.line_numbers, vec![2, 4]);
+    assert_eq!(prepared.rejected.len(), 1);
+    assert_eq!(prepared.rejected[0].line, 3);
+    assert_eq!(
+        gunzip(&prepared.payload),
+        b"cpu,a=1,b=2 v=1 1700000000000000000\ncpu v=true 5000000000\n"
+    );
+    let none = map::prepare(&request, b"bad\n", 0, 1).unwrap();
+    assert!(none.payload.is_empty() && none.line_numbers.is_empty());
+    assert_eq!(none.rejected.len(), 1);
+    let parts = RequestParts {
+        path: "/write",
+        query: Some("db=a"),
+        ..parts
+    };
+    let request = WriteRequest::parse(&parts).unwrap();
+    let error = map::prepare(&request, b"cpu v=1\nbad\n", 0, 1).unwrap_err();
+    assert_eq!(error.status(), 400);
+}
+
+#[test]
+fn bench_batch_is_valid_line_protocol() {
+    let text = bench::telegraf_batch(5000);
+    assert_eq!(text.lines().count(), 5000);
+    let parts = RequestParts {
+        method: "POST",
+        path: "/write",
+        query: Some("db=a"),
+        ..Default::default()
+    };
+    let request = WriteRequest::parse(&parts).unwrap();
+    assert_eq!(
+        request.validate(text.as_bytes(), 0).unwrap().batch.len(),
+        5000
+    );
 }
