@@ -51,12 +51,12 @@ pub async fn run(store: &Store, database: Option<&str>, q: &str, epoch: Epoch) -
     let results: Vec<Value> = {
         let mut results = Vec::new();
         for (id, statement) in split_statements(q).into_iter().enumerate() {
-            let mut result = match statement_result(store, database, &statement, epoch).await {
-                Ok(series) if series.is_empty() => json!({}),
-                Ok(series) => json!({ "series": series }),
-                Err(message) => json!({ "error": message }),
-            };
-            result["statement_id"] = json!(id);
+            let mut result = json!({ "statement_id": id });
+            match statement_result(store, database, &statement, epoch).await {
+                Ok(series) if series.is_empty() => {}
+                Ok(series) => result["series"] = json!(series),
+                Err(message) => result["error"] = json!(message),
+            }
             results.push(result);
         }
         results
