@@ -392,6 +392,10 @@ async fn query_sql(
             json_error(StatusCode::NOT_FOUND, &format!("database not found: {db}"))
         }
         Err(QueryError::Invalid(message)) => json_error(StatusCode::BAD_REQUEST, &message),
+        Err(QueryError::Storage(message)) => {
+            tracing::error!(%message, "query failed");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, &message)
+        }
     }
 }
 

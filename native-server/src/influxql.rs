@@ -145,6 +145,7 @@ async fn statement_result(
                 .map_err(|e| match e {
                     QueryError::DatabaseNotFound(db) => format!("database not found: {db}"),
                     QueryError::Invalid(message) => format!("error in statement: {message}"),
+                    QueryError::Storage(message) => message,
                 })?;
             Ok(series(&table, &batches, aggregate, epoch)
                 .into_iter()

@@ -2,7 +2,9 @@
 //! a manifest that also says how much of the WAL they cover.
 //!
 //! Files are sorted by series key (the table's tags in series-key order) then time, one file
-//! per table per time window per snapshot, at `<db id>/<table id>/<YYYY-MM-DD>/<HHMM>/<n>.parquet`.
+//! per table per time window per snapshot, at
+//! `<instance>/<db id>/<table id>/<YYYY-MM-DD>/<HHMM>/<n>.parquet`, where `<instance>` is a
+//! random id made with the data directory, so servers can share a bucket.
 //! A file counts only once the manifest lists it: the manifest is replaced atomically after
 //! the files are written, and the WAL segments it covers are deleted after that. A crash in
 //! between leaves at worst an unlisted file (removed at the next start) and a segment that
@@ -56,6 +58,9 @@ pub struct Manifest {
     pub wal_persisted_through: u64,
     /// Number for the next file name.
     pub next_file: u64,
+    /// This data directory's prefix in the object store.
+    #[serde(default)]
+    pub instance: String,
     /// Every file, oldest first.
     pub files: Vec<ParquetFile>,
     #[serde(skip)]
@@ -76,6 +81,12 @@ impl Manifest {
             Err(e) => return Err(e),
         };
         manifest.path = path.to_owned();
+        if manifest.instance.is_empty() {
+            let mut id = [0u8; 8];
+            getrandom::fill(&mut id).map_err(|e| io::Error::other(e.to_string()))?;
+            manifest.instance = id.iter().map(|b| format!("{b:02x}")).collect();
+            manifest.save()?;
+        }
         Ok(manifest)
     }
 
@@ -194,12 +205,21 @@ fn sort_by_series_then_time(
 }
 
 /// The object-store path of file number `n` of a table's window.
-pub fn file_path(database_id: u32, table_id: u32, window: i64, n: u64) -> String {
+pub fn file_path(instance: &str, database_id: u32, table_id: u32, window: i64, n: u64) -> String {
     let start = chrono::DateTime::from_timestamp_nanos(window);
     format!(
-        "{database_id}/{table_id}/{}/{n:010}.parquet",
+        "{instance}/{database_id}/{table_id}/{}/{n:010}.parquet",
         start.format("%Y-%m-%d/%H%M")
     )
+}
+
+/// The file number in a path made by [`file_path`].
+fn file_number(path: &str) -> Option<u64> {
+    path.rsplit('/')
+        .next()?
+        .strip_suffix(".parquet")?
+        .parse()
+        .ok()
 }
 
 /// Writes `bytes` at `path` in the store.
@@ -214,18 +234,23 @@ pub async fn put(
         .map(|_| ())
 }
 
-/// Deletes files the manifest does not list (left by a crash between writing and listing).
+/// Deletes the files an interrupted snapshot wrote but never listed: under this instance's
+/// prefix, numbered at or after the manifest's next file. Nothing else is touched, so other
+/// servers' files in a shared bucket are safe. Fails if the store cannot be listed (a wrong
+/// endpoint or bucket is reported at start-up, not at the first snapshot).
 pub async fn remove_unlisted(
     store: &Arc<dyn ObjectStore>,
     manifest: &Manifest,
 ) -> object_store::Result<usize> {
     let listed: HashSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
-    let all: Vec<_> = store.list(None).try_collect().await?;
+    let prefix = ObjectPath::from(manifest.instance.as_str());
+    let all: Vec<_> = store.list(Some(&prefix)).try_collect().await?;
     let mut removed = 0;
     for object in all {
-        if object.location.as_ref().ends_with(".parquet")
-            && !listed.contains(object.location.as_ref())
-        {
+        let path = object.location.as_ref();
+        let unlisted =
+            !listed.contains(path) && file_number(path).is_some_and(|n| n >= manifest.next_file);
+        if unlisted {
             store.delete(&object.location).await?;
             removed += 1;
         }

@@ -1,13 +1,16 @@
 //! Queries: SQL with DataFusion over a database's Parquet files and buffered rows, answered
 //! like InfluxDB 3's `/api/v3/query_sql` (JSON array, JSON lines, CSV or a pretty table).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
+use datafusion::common::config::Dialect;
 use datafusion::common::TableReference;
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::{SessionConfig, SessionContext};
 use datafusion::prelude::ParquetReadOptions;
+use object_store::ObjectStoreExt;
 use url::Url;
 
 use crate::buffer::adapt;
@@ -59,6 +62,8 @@ pub enum QueryError {
     DatabaseNotFound(String),
     /// The query could not be planned or run (400).
     Invalid(String),
+    /// A persisted file cannot be read (500): rows would be missing, so no answer is given.
+    Storage(String),
 }
 
 /// Runs `sql` against database `database` and returns its result batches.
@@ -73,6 +78,17 @@ pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordB
     let url = Url::parse(STORE_URL).expect("constant URL");
     ctx.register_object_store(&url, store.objects().clone());
     let invalid = |e: datafusion::error::DataFusionError| QueryError::Invalid(e.to_string());
+    // The tables the statement names: only their files need to be there.
+    let state = ctx.state();
+    let statement = state
+        .sql_to_statement(sql, &Dialect::default())
+        .map_err(invalid)?;
+    let referenced: HashSet<String> = state
+        .resolve_table_references(&statement)
+        .map_err(invalid)?
+        .iter()
+        .map(|t| t.table().to_owned())
+        .collect();
     for source in sources {
         let batches = source
             .batches
@@ -83,6 +99,20 @@ pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordB
         let memory = MemTable::try_new(source.schema.clone(), vec![batches]).map_err(invalid)?;
         let mut frame = ctx.read_table(Arc::new(memory)).map_err(invalid)?;
         if !source.files.is_empty() {
+            if referenced.contains(&source.name) {
+                // DataFusion takes a path it cannot find for an empty directory; a listed
+                // file that is gone must fail the query, not silently drop its rows.
+                futures::future::try_join_all(source.files.iter().map(|p| async move {
+                    store
+                        .objects()
+                        .head(&object_store::path::Path::from(p.as_str()))
+                        .await
+                        .map_err(|e| {
+                            QueryError::Storage(format!("persisted file {p} cannot be read: {e}"))
+                        })
+                }))
+                .await?;
+            }
             let paths: Vec<String> = source
                 .files
                 .iter()

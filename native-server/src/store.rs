@@ -98,7 +98,11 @@ impl Store {
                 files = n,
                 "removed Parquet files left by an interrupted snapshot"
             ),
-            Err(e) => tracing::warn!(error = %e, "could not list the object store"),
+            Err(e) => {
+                return Err(std::io::Error::other(format!(
+                    "the object store cannot be listed: {e}"
+                )))
+            }
         }
 
         let mut buffers = Buffers::default();
@@ -332,7 +336,10 @@ impl Store {
         let started = std::time::Instant::now();
         let window = self.config.gen1_duration.as_nanos().max(1) as i64;
         let mut files = Vec::new();
-        let mut first_file = lock(&self.manifest).next_file;
+        let (mut first_file, instance) = {
+            let manifest = lock(&self.manifest);
+            (manifest.next_file, manifest.instance.clone())
+        };
         for (&(database_id, table_id), table) in &generation.tables {
             let def = {
                 let catalog = lock(&self.catalog);
@@ -348,7 +355,8 @@ impl Store {
                     .map_err(|e| e.to_string())?
                     .map_err(|e| format!("encoding Parquet failed: {e}"))?;
             for part in encoded {
-                let path = persist::file_path(database_id, table_id, part.window, first_file);
+                let path =
+                    persist::file_path(&instance, database_id, table_id, part.window, first_file);
                 first_file += 1;
                 let size = part.bytes.len() as u64;
                 persist::put(&self.objects, &path, part.bytes)

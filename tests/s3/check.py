@@ -280,11 +280,12 @@ def cmd_query(args):
 
 
 def cmd_objects(args):
-    """The bucket holds exactly the manifest's Parquet files; with pyarrow, their rows."""
+    """This server's prefix holds exactly the manifest's Parquet files; with pyarrow, their rows."""
     keys = list_keys(args)
     m = manifest(args)
     listed = {f["path"]: f for f in m["files"]}
-    parquet = {k: v for k, v in keys.items() if k.endswith(".parquet")}
+    ours = m["instance"] + "/"
+    parquet = {k: v for k, v in keys.items() if k.endswith(".parquet") and k.startswith(ours)}
     if not parquet:
         fail(f"no .parquet objects in bucket {args.bucket} (objects: {sorted(keys)})")
     if set(parquet) != set(listed):
@@ -353,20 +354,35 @@ def cmd_objects(args):
           "with the right types and values")
 
 
+def stray_keys(args):
+    instance = manifest(args)["instance"]
+    return {
+        # what a snapshot that crashed before listing its file leaves: must go
+        "ours": f"{instance}/1/99/2022-01-01/0800/9999999999.parquet",
+        # another server's file in the shared bucket: must stay
+        "theirs": "0123456789abcdef/1/2/2022-01-01/0800/0000000000.parquet",
+        # not linegate's at all: must stay
+        "foreign": "README.txt",
+    }
+
+
 def cmd_put_strays(args):
-    """A file a crashed snapshot could leave (must go) and an unrelated object (must stay)."""
+    """Objects a restart must remove (an unlisted file of ours) or keep (everything else)."""
     s3 = s3_client(args)
-    s3.put_object(Bucket=args.bucket, Key="1/99/2022-01-01/0800/9999999999.parquet", Body=b"PAR1")
-    s3.put_object(Bucket=args.bucket, Key="README.txt", Body=b"not linegate's")
+    for key in stray_keys(args).values():
+        s3.put_object(Bucket=args.bucket, Key=key, Body=b"PAR1")
 
 
 def cmd_check_strays(args):
     keys = list_keys(args)
-    if "1/99/2022-01-01/0800/9999999999.parquet" in keys:
-        fail("the unlisted .parquet object was not removed at start-up")
-    if "README.txt" not in keys:
-        fail("an object that is not a .parquet file was removed at start-up")
-    print("start-up removed the unlisted .parquet object and kept README.txt")
+    stray = stray_keys(args)
+    if stray["ours"] in keys:
+        fail("the unlisted .parquet object of this server was not removed at start-up")
+    if stray["theirs"] not in keys:
+        fail("another server's .parquet object in the shared bucket was removed at start-up")
+    if stray["foreign"] not in keys:
+        fail("an object that is not linegate's was removed at start-up")
+    print("start-up removed this server's unlisted .parquet object and kept the others")
 
 
 def cmd_wait_persist(args):
@@ -410,12 +426,12 @@ def cmd_drop_db(args):
 
 
 def table_paths(args, database, table):
-    """The manifest's files of one table (paths are `<db id>/<table id>/...`)."""
+    """The manifest's files of one table (paths are `<instance>/<db id>/<table id>/...`)."""
     with open(os.path.join(args.data_dir, "catalog.json"), encoding="utf-8") as f:
         catalog = json.load(f)
     try:
         db = catalog["databases"][database]
-        prefix = f"{db['id']}/{db['tables'][table]['id']}/"
+        prefix = f"{manifest(args)['instance']}/{db['id']}/{db['tables'][table]['id']}/"
     except (KeyError, TypeError) as e:
         fail(f"catalog.json has no id for {database}.{table} ({e!r}): has its format changed?")
     return [f["path"] for f in manifest(args)["files"] if f["path"].startswith(prefix)]
@@ -480,8 +496,8 @@ def main():
     add("query", cmd_query, "url", "batches")
     add("objects", cmd_objects, "s3", "data", "batches").add_argument(
         "--wal-empty", action="store_true")
-    add("put-strays", cmd_put_strays, "s3")
-    add("check-strays", cmd_check_strays, "s3")
+    add("put-strays", cmd_put_strays, "s3", "data")
+    add("check-strays", cmd_check_strays, "s3", "data")
     s = add("wait-persist", cmd_wait_persist, "data")
     s.add_argument("--more-than", type=int, required=True)
     s.add_argument("--timeout", type=float, default=20)
