@@ -6,13 +6,17 @@
 #     computes) — target ≤ 10 ms, Cloudflare's free-plan CPU budget;
 #  3. latency of that batch through `wrangler dev` (warm isolate) and edge throughput in
 #     lines/s against linegate's native server, with the native server direct for comparison.
-# LINEGATE_BIN: the native server (default: target/release/linegate if built, else target/debug).
+# LINEGATE_BIN: the native server (default: target/release/linegate if it has `serve`, else
+# target/debug/linegate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 export CARGO_TARGET_DIR="$PWD/target/worker"
+# wasm SIMD (Workers' V8 has it); the same flags for every wasm build in target/worker.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 if [ -z "${LINEGATE_BIN:-}" ]; then
-  if [ -x target/release/linegate ]; then LINEGATE_BIN=$PWD/target/release/linegate; else LINEGATE_BIN=$PWD/target/debug/linegate; fi
+  LINEGATE_BIN=$PWD/target/debug/linegate
+  if target/release/linegate serve --help >/dev/null 2>&1; then LINEGATE_BIN=$PWD/target/release/linegate; fi
 fi
 export LINEGATE_BIN
 
@@ -29,7 +33,7 @@ printf 'worker wasm: %d bytes raw (%.0f KiB), %d bytes gzip -9 (%.0f KiB)\n' "$r
 
 step "edge CPU per 5 000-line batch (release builds, best of 5 rounds of 40)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test -q --release --target wasm32-unknown-unknown --features worker --test worker \
+  cargo test --release --target wasm32-unknown-unknown --features worker --test worker \
   -- --include-ignored edge_cpu --nocapture 2>&1 | grep '^edge cpu'
 cargo test -q --release --features worker --test worker -- --include-ignored edge_cpu --nocapture 2>&1 |
   grep '^edge cpu'

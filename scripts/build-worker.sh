@@ -28,4 +28,6 @@ if [ -z "${ESBUILD_BIN:-}" ] && [ -x node_modules/.bin/esbuild ]; then
   export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
 fi
 export CARGO_TARGET_DIR="$PWD/target/worker"
+# wasm SIMD (Workers' V8 has it); the same flags for every wasm build in target/worker.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 exec worker-build --release --out-dir target/worker/edge --features worker

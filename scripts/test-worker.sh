@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 export CARGO_TARGET_DIR="$PWD/target/worker"
+# wasm SIMD (Workers' V8 has it); the same flags for every wasm build in target/worker.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 export LINEGATE_BIN="${LINEGATE_BIN:-$PWD/target/debug/linegate}"
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -17,7 +17,7 @@ use super::map::{
     SpoolMeta, UpstreamOutcome,
 };
 use crate::auth::{Access, Credentials};
-use crate::body::DEFAULT_MAX_BODY;
+use crate::body::{ContentEncoding, DEFAULT_MAX_BODY};
 use crate::params::Endpoint;
 use crate::{RequestParts, WriteError, WriteRequest};
 
@@ -261,10 +261,16 @@ async fn write(
     if let Err(e) = decoder.check_content_length(content_length) {
         return error_response(&e, endpoint);
     }
+    // A gzip body is also kept as it came: forwarded unchanged when already canonical.
+    let mut raw_gzip = (request.encoding == ContentEncoding::Gzip).then(Vec::new);
     if let Ok(mut stream) = req.stream() {
         while let Some(chunk) = stream.next().await {
-            if let Err(e) = decoder.push(&chunk?) {
+            let chunk = chunk?;
+            if let Err(e) = decoder.push(&chunk) {
                 return error_response(&e, endpoint);
+            }
+            if let Some(raw) = raw_gzip.as_mut() {
+                raw.extend_from_slice(&chunk);
             }
         }
     }
@@ -277,6 +283,7 @@ async fn write(
         &body,
         now_ms() as i64 * 1_000_000,
         config.gzip_level,
+        raw_gzip.as_deref(),
     ) {
         Ok(prepared) => prepared,
         Err(e) => return error_response(&e, endpoint),

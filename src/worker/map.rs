@@ -214,11 +214,16 @@ pub struct Prepared {
 
 /// Validates a decoded body (`now` in nanoseconds for lines without a timestamp) and
 /// prepares the upstream payload; the error to answer when the request fails as a whole.
+///
+/// `client_gzip` is the client's raw body when it came gzip-compressed: if the body is
+/// already canonical (as Telegraf writes it: sorted tags, nanoseconds, no comments), that
+/// gzip is forwarded as it is instead of compressing the same bytes again.
 pub fn prepare(
     request: &WriteRequest,
     body: &[u8],
     now: i64,
     gzip_level: u8,
+    client_gzip: Option<&[u8]>,
 ) -> Result<Prepared, WriteError> {
     let accepted = request.validate(body, now)?;
     if accepted.batch.is_empty() {
@@ -229,7 +234,11 @@ pub fn prepare(
         });
     }
     let line_numbers = accepted.batch.rows().map(|r| r.line_number).collect();
-    let payload = gzip(accepted.batch.to_line_protocol().as_bytes(), gzip_level);
+    let canonical = accepted.batch.to_line_protocol();
+    let payload = match client_gzip {
+        Some(raw) if canonical.as_bytes() == body => raw.to_vec(),
+        _ => gzip(canonical.as_bytes(), gzip_level),
+    };
     Ok(Prepared {
         payload,
         line_numbers,

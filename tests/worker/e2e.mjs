@@ -139,6 +139,15 @@ try {
         }
       }
     }
+    // Already canonical (sorted tags, ns, as Telegraf sends): the client's gzip is forwarded.
+    {
+      const name = "v2-canonical-gzip";
+      const base = T0 + 10 * n++;
+      const body = [0, 1, 2].map((k) => `e2e,case=${name},host=h${k} n=${k}i,v=${k + 0.5} ${base + k}000000000`).join("\n") + "\n";
+      const r = await send("/api/v2/write?bucket=edge", { body, auth: `Token ${tokens.rw}`, gzip: true });
+      check(name, () => assert.equal(r.status, 204, r.text));
+      cases.push({ name, base });
+    }
     const rows = await sql("edge", "SELECT * FROM e2e");
     check("readback count", () => assert.equal(rows.length, cases.length * 3));
     for (const { name, base } of cases) {

@@ -586,7 +586,7 @@ fn prepare_validates_normalizes_and_compresses() {
     };
     let request = WriteRequest::parse(&parts).unwrap();
     let body = b"# c\ncpu,b=2,a=1 v=1 1700000000000\nbad\ncpu v=T\n";
-    let prepared = map::prepare(&request, body, 5_000_000_000, 1).unwrap();
+    let prepared = map::prepare(&request, body, 5_000_000_000, 1, None).unwrap();
     assert_eq!(prepared.line_numbers, vec![2, 4]);
     assert_eq!(prepared.rejected.len(), 1);
     assert_eq!(prepared.rejected[0].line, 3);
@@ -594,7 +594,7 @@ fn prepare_validates_normalizes_and_compresses() {
         gunzip(&prepared.payload),
         b"cpu,a=1,b=2 v=1 1700000000000000000\ncpu v=true 5000000000\n"
     );
-    let none = map::prepare(&request, b"bad\n", 0, 1).unwrap();
+    let none = map::prepare(&request, b"bad\n", 0, 1, None).unwrap();
     assert!(none.payload.is_empty() && none.line_numbers.is_empty());
     assert_eq!(none.rejected.len(), 1);
     let parts = RequestParts {
@@ -603,7 +603,7 @@ fn prepare_validates_normalizes_and_compresses() {
         ..parts
     };
     let request = WriteRequest::parse(&parts).unwrap();
-    let error = map::prepare(&request, b"cpu v=1\nbad\n", 0, 1).unwrap_err();
+    let error = map::prepare(&request, b"cpu v=1\nbad\n", 0, 1, None).unwrap_err();
     assert_eq!(error.status(), 400);
 }
 
@@ -622,4 +622,26 @@ fn bench_batch_is_valid_line_protocol() {
         request.validate(text.as_bytes(), 0).unwrap().batch.len(),
         5000
     );
+}
+
+#[test]
+fn canonical_gzip_bodies_are_forwarded_as_they_came() {
+    let parts = RequestParts {
+        method: "POST",
+        path: "/api/v2/write",
+        query: Some("bucket=a"),
+        content_encoding: Some(b"gzip"),
+        ..Default::default()
+    };
+    let request = WriteRequest::parse(&parts).unwrap();
+    let canonical = b"cpu,a=1,b=2 v=1.5,ok=true 1700000000000000000\n";
+    let client = map::gzip(canonical, 9);
+    let prepared = map::prepare(&request, canonical, 0, 1, Some(&client)).unwrap();
+    assert_eq!(prepared.payload, client);
+    // Not canonical (unsorted tags, `T`): re-encoded and compressed here.
+    let other = b"cpu,b=2,a=1 v=1.5,ok=T 1700000000000000000\n";
+    let client = map::gzip(other, 9);
+    let prepared = map::prepare(&request, other, 0, 1, Some(&client)).unwrap();
+    assert_ne!(prepared.payload, client);
+    assert_eq!(gunzip(&prepared.payload), canonical);
 }
