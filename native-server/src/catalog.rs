@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
-use linegate::lp::FieldValue;
+use linegate::lp::{FieldValue, SchemaConflict};
 use linegate::{LineError, LineErrorKind, Row, WriteBatch};
 use serde::{Deserialize, Serialize};
 
@@ -410,12 +410,12 @@ fn admit_row(
             row.offset,
             row.line_number,
             pos,
-            LineErrorKind::SchemaConflict {
+            LineErrorKind::SchemaConflict(Box::new(SchemaConflict {
                 table: table_name.to_string(),
                 column: key.as_str().into_owned(),
                 existing: existing.to_owned(),
                 found: found.to_owned(),
-            },
+            })),
         )
     };
     let existing = db.tables.get(table_name.as_ref());

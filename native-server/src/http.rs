@@ -256,6 +256,15 @@ async fn metrics(State(state): Shared) -> Response {
         .into_response()
 }
 
+/// Why a request was refused before its handler did anything: a status and a message.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        json_error(self.0, &self.1)
+    }
+}
+
 /// Checks the request's token for `access` to `database`, or for admin when `database` is
 /// `None`. `Ok` when the server runs without auth.
 fn authorize(
@@ -265,14 +274,14 @@ fn authorize(
     headers: &HeaderMap,
     database: Option<&str>,
     access: Access,
-) -> Result<(), Response> {
+) -> Result<(), Refusal> {
     let Some(tokens) = &state.tokens else {
         return Ok(());
     };
     let refuse = |e: WriteError| {
-        json_error(
+        Refusal(
             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED),
-            &e.message(Endpoint::V3),
+            e.message(Endpoint::V3),
         )
     };
     let request = parts(method, uri, headers);
@@ -288,9 +297,9 @@ fn authorize(
                 .map_err(refuse)?;
             match tokens.scope(&credentials.hash()) {
                 Some(Scope::Admin) => Ok(()),
-                Some(_) => Err(json_error(
+                Some(_) => Err(Refusal(
                     StatusCode::FORBIDDEN,
-                    "this operation needs an admin token",
+                    "this operation needs an admin token".into(),
                 )),
                 None => Err(refuse(WriteError::Unauthenticated)),
             }
@@ -376,7 +385,7 @@ async fn query_sql(
         );
     };
     if let Err(response) = authorize(&state, &method, &uri, &headers, Some(&db), Access::Read) {
-        return response;
+        return response.into_response();
     }
     let result = query::run(&state.store, &db, &q)
         .await
@@ -441,7 +450,7 @@ async fn query_influxql(
         Some(db) => authorize(&state, &method, &uri, &headers, Some(db), Access::Read),
         None => authorize_any(&state, &method, &uri, &headers),
     } {
-        return response;
+        return response.into_response();
     }
     let result = influxql::run(&state.store, database.as_deref(), q, epoch).await;
     let body = if get("pretty") == Some("true") {
@@ -463,12 +472,12 @@ fn authorize_any(
     method: &Method,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
-) -> Result<(), Response> {
+) -> Result<(), Refusal> {
     let Some(tokens) = &state.tokens else {
         return Ok(());
     };
     let request = parts(method, uri, headers);
-    let unauthorized = || json_error(StatusCode::UNAUTHORIZED, "unauthorized access");
+    let unauthorized = || Refusal(StatusCode::UNAUTHORIZED, "unauthorized access".into());
     match Credentials::from_request(request.path, request.query, request.authorization) {
         Ok(Some(credentials)) if tokens.scope(&credentials.hash()).is_some() => Ok(()),
         _ => Err(unauthorized()),
@@ -482,7 +491,7 @@ async fn list_databases(
     headers: HeaderMap,
 ) -> Response {
     if let Err(response) = authorize(&state, &method, &uri, &headers, None, Access::Read) {
-        return response;
+        return response.into_response();
     }
     let names: Vec<serde_json::Value> = state
         .store
@@ -511,7 +520,7 @@ async fn create_database(
     body: Bytes,
 ) -> Response {
     if let Err(response) = authorize(&state, &method, &uri, &headers, None, Access::Write) {
-        return response;
+        return response.into_response();
     }
     let Ok(DatabaseBody { db }) = serde_json::from_slice(&body) else {
         return json_error(
@@ -542,7 +551,7 @@ async fn delete_database(
     headers: HeaderMap,
 ) -> Response {
     if let Err(response) = authorize(&state, &method, &uri, &headers, None, Access::Write) {
-        return response;
+        return response.into_response();
     }
     let Some((_, db)) = owned_pairs(uri.query().unwrap_or(""))
         .into_iter()
@@ -587,7 +596,7 @@ async fn create_token(
         );
     };
     if let Err(response) = authorize(&state, &method, &uri, &headers, None, Access::Write) {
-        return response;
+        return response.into_response();
     }
     let request: TokenBody = match serde_json::from_slice(&body) {
         Ok(r) => r,

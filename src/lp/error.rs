@@ -93,17 +93,21 @@ pub enum LineErrorKind {
     /// A key used both as a tag and as a field.
     TagFieldClash(String),
     /// The line gives a column another kind or type than the table already has
-    /// (checked by a store against its catalog, not by the parser).
-    SchemaConflict {
-        /// The table.
-        table: String,
-        /// The column.
-        column: String,
-        /// What the table has, e.g. `an integer field`.
-        existing: String,
-        /// What the line has, e.g. `a string field`.
-        found: String,
-    },
+    /// (checked by a store against its catalog, not by the parser). Boxed: rare and large.
+    SchemaConflict(Box<SchemaConflict>),
+}
+
+/// A column written with another kind or type than its table has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaConflict {
+    /// The table.
+    pub table: String,
+    /// The column.
+    pub column: String,
+    /// What the table has, e.g. `an integer field`.
+    pub existing: String,
+    /// What the line has, e.g. `a string field`.
+    pub found: String,
 }
 
 /// Quotes at most [`QUOTE_LIMIT`] bytes of `text`, cut on a character boundary.
@@ -184,14 +188,10 @@ impl fmt::Display for LineErrorKind {
             DuplicateTag(k) => write!(f, "duplicate tags: tag '{k}' appears more than once in the line"),
             ReservedName(k) => write!(f, "'{k}' is a reserved column name"),
             TagFieldClash(k) => write!(f, "'{k}' is used both as a tag and as a field"),
-            SchemaConflict {
-                table,
-                column,
-                existing,
-                found,
-            } => write!(
+            SchemaConflict(c) => write!(
                 f,
-                "schema conflict: column '{column}' of table '{table}' is {existing}, this line writes {found}"
+                "schema conflict: column '{}' of table '{}' is {}, this line writes {}",
+                c.column, c.table, c.existing, c.found
             ),
         }
     }

@@ -29,7 +29,7 @@ mod number;
 use std::borrow::Cow;
 use std::fmt;
 
-pub use error::{LineError, LineErrorKind, ORIGINAL_LINE_LIMIT};
+pub use error::{LineError, LineErrorKind, SchemaConflict, ORIGINAL_LINE_LIMIT};
 
 use crate::precision::Precision;
 use error::{locate, quote};
