@@ -19,7 +19,7 @@ use super::map::{
 use crate::auth::{Access, Credentials};
 use crate::body::{ContentEncoding, DEFAULT_MAX_BODY};
 use crate::params::Endpoint;
-use crate::{RequestParts, WriteError, WriteRequest};
+use crate::{RequestParts, Scope, WriteError, WriteRequest};
 
 /// Largest query body the edge reads to find the database.
 const MAX_QUERY_BODY: usize = 1 << 20;
@@ -164,14 +164,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     }
 }
 
-/// Checks the request's token in KV: the upstream `Authorization` to use, or the error.
-async fn authenticate(
+/// The scope KV holds for the request's token: 401 without a token or for an unknown one,
+/// 500 for a value that is not a scope (fail closed).
+async fn token_scope(
     env: &Env,
     config: &Config,
     credentials: Option<&Credentials>,
-    database: Option<&str>,
-    access: Access,
-) -> Result<String, WriteError> {
+) -> Result<Scope, WriteError> {
     let key = map::token_key(credentials)?;
     let kv = env
         .kv("TOKENS")
@@ -182,19 +181,22 @@ async fn authenticate(
             retry_after: config.retry_after,
         }
     })?;
-    match database {
-        Some(db) => map::authorize(stored.as_deref(), db, access)?,
-        // A request that names no database needs an admin token.
-        None => {
-            let scope = stored
-                .as_deref()
-                .ok_or(WriteError::Unauthenticated)
-                .map(map::parse_scope)?;
-            if scope != Some(crate::Scope::Admin) {
-                map::authorize(stored.as_deref(), "", access)?;
-            }
-        }
-    }
+    let stored = stored.ok_or(WriteError::Unauthenticated)?;
+    map::parse_scope(&stored).ok_or_else(|| {
+        WriteError::Internal("the token's scope in the TOKENS namespace is not valid".into())
+    })
+}
+
+/// Checks a write's token in KV: the upstream `Authorization` to use, or the error.
+async fn authenticate(
+    env: &Env,
+    config: &Config,
+    credentials: Option<&Credentials>,
+    database: &str,
+) -> Result<String, WriteError> {
+    token_scope(env, config, credentials)
+        .await?
+        .permits(database, Access::Write)?;
     Ok(format!("Bearer {}", config.upstream_token))
 }
 
@@ -240,8 +242,7 @@ async fn write(
             env,
             config,
             request.credentials.as_ref(),
-            Some(&request.params.database),
-            Access::Write,
+            &request.params.database,
         )
         .await
         {
@@ -263,16 +264,27 @@ async fn write(
     }
     // A gzip body is also kept as it came: forwarded unchanged when already canonical.
     let mut raw_gzip = (request.encoding == ContentEncoding::Gzip).then(Vec::new);
+    let mut failed = None;
     if let Ok(mut stream) = req.stream() {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
+            if failed.is_some() {
+                // Read the rest (at most the raw cap, Content-Length was checked) so that
+                // the client gets the answer instead of a reset connection.
+                continue;
+            }
             if let Err(e) = decoder.push(&chunk) {
-                return error_response(&e, endpoint);
+                failed = Some(e);
+                raw_gzip = None;
+                continue;
             }
             if let Some(raw) = raw_gzip.as_mut() {
                 raw.extend_from_slice(&chunk);
             }
         }
+    }
+    if let Some(e) = failed {
+        return error_response(&e, endpoint);
     }
     let body = match decoder.finish() {
         Ok(body) => body,
@@ -450,7 +462,7 @@ async fn forward_query(
     mut req: Request,
     env: &Env,
     config: &Config,
-    _api: QueryApi,
+    api: QueryApi,
     path: &str,
     query: Option<&str>,
 ) -> worker::Result<Response> {
@@ -485,21 +497,22 @@ async fn forward_query(
     };
     let (upstream_auth, upstream_query) = match config.mode {
         AuthMode::Kv => {
-            let database = map::query_database(query, content_type.as_deref(), &body);
-            match authenticate(
+            match authorize_query(
                 env,
                 config,
                 credentials.as_ref(),
-                database.as_deref(),
-                Access::Read,
+                api,
+                query,
+                content_type.as_deref(),
+                &body,
             )
             .await
             {
-                Ok(auth) => (
-                    Some(auth),
+                Ok(()) => (
+                    Some(format!("Bearer {}", config.upstream_token)),
                     query.map(|q| map::strip_credentials(q).into_owned()),
                 ),
-                Err(e) => return error_response(&e, error_endpoint),
+                Err(answer) => return respond(answer),
             }
         }
         AuthMode::Passthrough => (authorization.clone(), query.map(str::to_owned)),
@@ -536,6 +549,48 @@ async fn forward_query(
             )
         }
     }
+}
+
+/// Checks a query's token in KV: admin tokens may run anything; tokens limited to
+/// databases must name one they may read and run a single read-only statement
+/// ([`map::scoped_query_allowed`]), since the upstream sees the edge's own token.
+async fn authorize_query(
+    env: &Env,
+    config: &Config,
+    credentials: Option<&Credentials>,
+    api: QueryApi,
+    query: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(), Answer> {
+    let endpoint = Endpoint::V3;
+    let request =
+        map::query_request(query, content_type, body).map_err(|e| Answer::error(&e, endpoint))?;
+    let scope = token_scope(env, config, credentials)
+        .await
+        .map_err(|e| Answer::error(&e, endpoint))?;
+    if scope == Scope::Admin {
+        return Ok(());
+    }
+    let forbidden = |message: &str| Answer {
+        status: 403,
+        headers: Vec::new(),
+        body: map::error_body(endpoint, 403, message),
+    };
+    let Some(database) = request.database else {
+        return Err(forbidden(
+            "this token is limited to databases: name one with the db parameter",
+        ));
+    };
+    scope
+        .permits(&database, Access::Read)
+        .map_err(|e| Answer::error(&e, endpoint))?;
+    if !map::scoped_query_allowed(api, request.q.as_deref().unwrap_or("")) {
+        return Err(forbidden(
+            "this token may only run a single read-only query on its own databases (no INTO, ON or db.rp.measurement names)",
+        ));
+    }
+    Ok(())
 }
 
 #[event(scheduled)]

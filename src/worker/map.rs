@@ -731,38 +731,155 @@ pub fn replay_step(status: Option<u16>) -> ReplayStep {
     }
 }
 
-/// The database a query names: `db` in the query string, else (POST) `db` in a form or
-/// JSON body. `None` when it names none.
-pub fn query_database(
+/// The `db`, `rp` and `q` of a query request, read the way the upstream reads them: the
+/// query string, then (POST) a form body, a JSON body, or a raw body as `q`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryRequest {
+    /// The database the query reads (`db`, or `db/rp` for a v1 retention policy other than
+    /// `autogen`/`default`); `None` when it names none.
+    pub database: Option<String>,
+    /// The query text.
+    pub q: Option<String>,
+}
+
+/// Reads a query request. A parameter given twice with different values is refused (400):
+/// the edge must check the same database the upstream will read.
+pub fn query_request(
     query: Option<&str>,
     content_type: Option<&str>,
     body: &[u8],
-) -> Option<String> {
-    let from_pairs = |text: &str| {
-        query_pairs(text)
-            .find(|(k, _)| k == "db")
-            .map(|(_, v)| v.into_owned())
-            .filter(|v| !v.is_empty())
-    };
-    if let Some(db) = query.and_then(from_pairs) {
-        return Some(db);
-    }
-    if body.is_empty() {
-        return None;
-    }
+) -> Result<QueryRequest, WriteError> {
+    let mut pairs: Vec<(String, String)> = query
+        .map(|q| {
+            query_pairs(q)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
     let content_type = content_type.unwrap_or("").to_ascii_lowercase();
-    if content_type.starts_with("application/json") {
-        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-        return value
-            .get("db")
-            .and_then(|v| v.as_str())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
+    if !body.is_empty() {
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| WriteError::InvalidParameter("the form body is not UTF-8".into()))?;
+            pairs.extend(query_pairs(text).map(|(k, v)| (k.into_owned(), v.into_owned())));
+        } else if content_type.starts_with("application/json") {
+            let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+                WriteError::InvalidParameter("the request body is not a JSON object".into())
+            })?;
+            for key in ["db", "rp", "q"] {
+                if let Some(v) = value.get(key).and_then(|v| v.as_str()) {
+                    pairs.push((key.into(), v.to_owned()));
+                }
+            }
+        } else if !pairs.iter().any(|(k, _)| k == "q") {
+            pairs.push(("q".into(), String::from_utf8_lossy(body).into_owned()));
+        }
     }
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        return std::str::from_utf8(body).ok().and_then(from_pairs);
+    let one = |key: &str| -> Result<Option<String>, WriteError> {
+        let mut values = pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v);
+        let first = values.next();
+        if values.any(|v| Some(v) != first) {
+            return Err(WriteError::InvalidParameter(format!(
+                "the parameter '{key}' is given more than once with different values"
+            )));
+        }
+        Ok(first.filter(|v| !v.is_empty()).cloned())
+    };
+    let database = match (one("db")?, one("rp")?) {
+        (Some(db), Some(rp)) if !matches!(rp.as_str(), "autogen" | "default") => {
+            Some(format!("{db}/{rp}"))
+        }
+        (db, _) => db,
+    };
+    Ok(QueryRequest {
+        database,
+        q: one("q")?,
+    })
+}
+
+/// Whether a token limited to some databases may run this query: a single read-only
+/// statement (InfluxQL: `SELECT`/`SHOW`/`EXPLAIN` without `INTO`, `ON <db>` or a qualified
+/// `db.rp.measurement`; SQL: `SELECT`/`WITH`/`SHOW`/`EXPLAIN`/`DESCRIBE`). The edge hands
+/// the upstream its own token, so it must not let a scoped token reach another database or
+/// change anything. Conservative: a query it cannot vouch for is refused (403).
+pub fn scoped_query_allowed(api: QueryApi, q: &str) -> bool {
+    let influxql = matches!(api, QueryApi::V1 | QueryApi::InfluxQl);
+    let first_words: &[&str] = if influxql {
+        &["SELECT", "SHOW", "EXPLAIN"]
+    } else {
+        &["SELECT", "WITH", "SHOW", "EXPLAIN", "DESCRIBE"]
+    };
+    let bytes = q.as_bytes();
+    let mut words = 0;
+    let mut i = 0;
+    let mut prev_word_is_ident = false;
+    let mut prev = b' ';
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'\'' | b'"' => {
+                // Skip the literal or quoted identifier (backslash escapes a character).
+                let quote = c;
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if i >= bytes.len() {
+                    return false;
+                }
+                prev_word_is_ident = quote == b'"';
+                prev = quote;
+                i += 1;
+                continue;
+            }
+            b';' if !q[i + 1..].trim().is_empty() => return false,
+            b'.' if influxql => {
+                let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+                if prev == b'"'
+                    || prev == b'.'
+                    || next == b'.'
+                    || next == b'"'
+                    || (prev_word_is_ident && (prev.is_ascii_alphanumeric() || prev == b'_'))
+                {
+                    return false;
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let word = &q[start..i];
+                if words == 0 && !first_words.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+                    return false;
+                }
+                if influxql
+                    && (word.eq_ignore_ascii_case("INTO") || word.eq_ignore_ascii_case("ON"))
+                {
+                    return false;
+                }
+                words += 1;
+                prev_word_is_ident = true;
+                prev = bytes[i - 1];
+                continue;
+            }
+            c if c.is_ascii_digit() => {
+                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                prev_word_is_ident = false;
+                prev = b'0';
+                continue;
+            }
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() {
+            prev_word_is_ident = false;
+        }
+        prev = c;
+        i += 1;
     }
-    None
+    words > 0
 }
 
 /// A query string without the `p` and `u` parameters (the client's v1 credentials, which

@@ -189,6 +189,15 @@ try {
     check("query with write-only token", () => assert.deepEqual([q1.status, q1.json], [403, { error: "token does not grant read access to database 'edge'" }]));
     const q2 = await send(`/query?db=edge&u=x&p=wrong&q=SHOW+MEASUREMENTS`, { method: "GET" });
     check("v1 query with unknown token", () => assert.equal(q2.status, 401));
+    for (const [label, path] of [
+      ["another database by name", `/query?db=edge&q=${encodeURIComponent("SELECT * FROM other..cpu")}`],
+      ["another database by rp", `/query?db=edge&rp=other&q=${encodeURIComponent("SELECT * FROM cpu")}`],
+      ["a statement that writes", `/query?db=edge&q=${encodeURIComponent("SELECT * INTO copy FROM cpu")}`],
+      ["two db parameters", `/api/v3/query_sql?db=edge&db=other&q=${encodeURIComponent("SELECT 1")}`],
+    ]) {
+      const r = await send(path, { method: "GET", auth: `Token ${tokens.ro}` });
+      check(`scoped query: ${label}`, () => assert.ok([400, 403].includes(r.status), `${r.status} ${r.text}`));
+    }
     const after = await storageRequests();
     check("storage request counters unchanged", () => assert.deepEqual(after, before));
   });
@@ -207,6 +216,13 @@ try {
     });
     const postText = await post.text();
     check("query_sql POST through the edge", () => assert.equal(post.status, 200, postText));
+    const before = await storageRequests();
+    const v1 = await send(`/query?db=edge&u=x&p=${tokens.ro}&q=${encodeURIComponent("SELECT count(v) FROM e2e")}`, { method: "GET" });
+    const after = await storageRequests();
+    check("v1 /query through the edge", () => {
+      assert.ok(![401, 403].includes(v1.status), `${v1.status} ${v1.text}`);
+      assert.equal((after["/query"] ?? 0) - (before["/query"] ?? 0), 1);
+    });
   });
 
   await timed("bad line protocol: right error, right line, nothing stored", async () => {

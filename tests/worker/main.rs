@@ -538,14 +538,17 @@ fn replay_steps() {
     assert_eq!(map::replay_step(None), map::ReplayStep::Stop);
 }
 
+fn db_of(query: Option<&str>, content_type: Option<&str>, body: &[u8]) -> Option<String> {
+    map::query_request(query, content_type, body)
+        .unwrap()
+        .database
+}
+
 #[test]
-fn query_databases() {
+fn query_requests() {
+    assert_eq!(db_of(Some("db=a&q=SELECT+1"), None, b""), Some("a".into()));
     assert_eq!(
-        map::query_database(Some("db=a&q=SELECT+1"), None, b""),
-        Some("a".into())
-    );
-    assert_eq!(
-        map::query_database(
+        db_of(
             Some("q=x"),
             Some("application/json"),
             br#"{"db":"b","q":"x"}"#
@@ -553,19 +556,94 @@ fn query_databases() {
         Some("b".into())
     );
     assert_eq!(
-        map::query_database(
+        db_of(
             None,
             Some("application/x-www-form-urlencoded; charset=utf-8"),
             b"q=SHOW+MEASUREMENTS&db=c%20d"
         ),
         Some("c d".into())
     );
-    assert_eq!(map::query_database(Some("db="), None, b""), None);
-    assert_eq!(map::query_database(None, Some("text/plain"), b"db=x"), None);
+    // v1 retention policies name another database, as the upstream maps them.
+    assert_eq!(db_of(Some("db=a&rp=autogen"), None, b""), Some("a".into()));
     assert_eq!(
-        map::query_database(None, Some("application/json"), b"{bad"),
-        None
+        db_of(Some("db=a&rp=week"), None, b""),
+        Some("a/week".into())
     );
+    assert_eq!(db_of(Some("db="), None, b""), None);
+    assert_eq!(db_of(None, Some("text/plain"), b"db=x"), None);
+    // A raw body is the query text when the query string has none.
+    let raw = map::query_request(Some("db=a"), Some("text/plain"), b"SELECT 1").unwrap();
+    assert_eq!(raw.q.as_deref(), Some("SELECT 1"));
+    // The edge must check the database the upstream reads: no ambiguity.
+    for (query, content_type, body) in [
+        (Some("db=a&db=b"), None, &b""[..]),
+        (
+            Some("db=a"),
+            Some("application/x-www-form-urlencoded"),
+            &b"db=b"[..],
+        ),
+        (
+            Some("db=a"),
+            Some("application/json"),
+            &br#"{"db":"b"}"#[..],
+        ),
+        (Some("db=a&rp=x&rp=y"), None, &b""[..]),
+    ] {
+        let e = map::query_request(query, content_type, body).unwrap_err();
+        assert_eq!(e.status(), 400, "{query:?} {body:?}");
+    }
+    assert_eq!(db_of(Some("db=a&db=a"), None, b""), Some("a".into()));
+    assert_eq!(
+        map::query_request(None, Some("application/json"), b"{bad")
+            .unwrap_err()
+            .status(),
+        400
+    );
+}
+
+#[test]
+fn scoped_tokens_run_single_read_only_unqualified_queries() {
+    use map::QueryApi::{InfluxQl, Sql, V1};
+    for q in [
+        "SELECT mean(usage) FROM cpu WHERE time > now() - 1h GROUP BY time(5m)",
+        "select * from \"cpu\" where host = 'a.b' and v > 1.5",
+        "SHOW MEASUREMENTS",
+        "SHOW TAG VALUES WITH KEY = \"host\"",
+        "SELECT * FROM cpu;",
+        "SELECT v FROM cpu WHERE time > '2023-11-14T22:13:20.000Z' LIMIT 10",
+    ] {
+        assert!(map::scoped_query_allowed(V1, q), "{q}");
+        assert!(map::scoped_query_allowed(InfluxQl, q), "{q}");
+    }
+    for q in [
+        "SELECT * FROM other.autogen.cpu",
+        "SELECT * FROM other..cpu",
+        "SELECT * FROM \"other\".\"autogen\".\"cpu\"",
+        "SELECT * FROM \"other\"..cpu",
+        "SELECT * INTO copy FROM cpu",
+        "SHOW MEASUREMENTS ON other",
+        "DROP DATABASE edge",
+        "CREATE DATABASE x",
+        "SELECT * FROM cpu; DROP MEASUREMENT cpu",
+        "DELETE FROM cpu",
+        "",
+        "SELECT 'unterminated",
+    ] {
+        assert!(!map::scoped_query_allowed(V1, q), "{q}");
+    }
+    assert!(map::scoped_query_allowed(Sql, "SELECT cpu.v FROM cpu"));
+    assert!(map::scoped_query_allowed(
+        Sql,
+        "WITH t AS (SELECT 1) SELECT * FROM t"
+    ));
+    assert!(map::scoped_query_allowed(Sql, "select count(*) from cpu"));
+    for q in [
+        "INSERT INTO cpu VALUES (1)",
+        "DROP TABLE cpu",
+        "SELECT 1; DROP TABLE cpu",
+    ] {
+        assert!(!map::scoped_query_allowed(Sql, q), "{q}");
+    }
 }
 
 #[test]
