@@ -1,4 +1,5 @@
-// Latency and throughput of writes through the edge worker (`wrangler dev`, warm isolate) in
+// Latency and throughput of writes through the edge worker (`wrangler dev`, warm isolate):
+// first in front of a null upstream (reads the body, answers 204: the edge's own cost), then in
 // front of linegate's native server, and straight to the native server for comparison.
 //
 //   node tests/worker/bench-edge.mjs BATCH.lp     (scripts/bench-worker.sh runs it)
@@ -6,8 +7,9 @@
 // LINEGATE_BIN: the native server (scripts/bench-worker.sh prefers a release build).
 // BENCH_SECONDS (default 15) per throughput run; BENCH_CONCURRENCY (default 4) writers.
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import zlib from "node:zlib";
-import { harness } from "./harness.mjs";
+import { harness, freePort } from "./harness.mjs";
 
 const ADMIN = "upstream-admin-token-bench";
 const batch = readFileSync(process.argv[2], "utf8");
@@ -56,19 +58,38 @@ async function throughput(label, base, auth, gzip) {
   console.log(`throughput ${label}: ${Math.round((batches * lines) / elapsed).toLocaleString("en")} lines/s (${batches} batches of ${lines} lines in ${elapsed.toFixed(1)} s, ${concurrency} writers)`);
 }
 
+// The null upstream: reads the request, answers 204.
+const sinkPort = await freePort();
+const sink = http.createServer((req, res) => {
+  req.on("data", () => {});
+  req.on("end", () => {
+    res.writeHead(204);
+    res.end();
+  });
+});
+await new Promise((resolve) => sink.listen(sinkPort, "127.0.0.1", resolve));
+
 try {
   console.log(`native server ${h.bin}; batch ${process.argv[2]}: ${lines} lines, ${variants[0].plain.length} bytes (${variants[0].gzip.length} gzip)`);
   await h.startNative();
   const token = h.addToken('{"write":["bench"]}');
-  await h.startEdge({ UPSTREAM_TOKEN: ADMIN });
   const edgeAuth = `Token ${token}`;
   const nativeAuth = `Token ${ADMIN}`;
-  await latency("edge, plain body", h.edge, edgeAuth, false);
-  await latency("edge, gzip body", h.edge, edgeAuth, true);
+
+  await h.startEdge({ UPSTREAM_TOKEN: ADMIN, UPSTREAM_URL: `http://127.0.0.1:${sinkPort}` });
+  await latency("edge → null upstream, plain body", h.edge, edgeAuth, false);
+  await latency("edge → null upstream, gzip body", h.edge, edgeAuth, true);
+  await throughput("edge → null upstream, gzip body", h.edge, edgeAuth, true);
+  await h.stopEdge();
+
+  await h.startEdge({ UPSTREAM_TOKEN: ADMIN });
+  await latency("edge → native server, plain body", h.edge, edgeAuth, false);
+  await latency("edge → native server, gzip body", h.edge, edgeAuth, true);
   await latency("native server direct, plain body", h.server, nativeAuth, false);
   await latency("native server direct, gzip body", h.server, nativeAuth, true);
-  await throughput("edge, gzip body", h.edge, edgeAuth, true);
+  await throughput("edge → native server, gzip body", h.edge, edgeAuth, true);
   await throughput("native server direct, gzip body", h.server, nativeAuth, true);
 } finally {
+  sink.close();
   await h.stopAll();
 }

@@ -94,13 +94,13 @@ export async function harness(name, { adminToken }) {
     async stopNative() {
       await stop(h.native);
     },
-    /** wrangler dev with the repository's wrangler.toml, plus `--var`s. */
+    /** wrangler dev with the repository's wrangler.toml and `--var`s (UPSTREAM_URL: the server). */
     async startEdge(vars) {
       const inspector = await freePort();
       const args = ["--no-install", "wrangler", "dev", "--ip", "127.0.0.1", "--port", edge.split(":")[2],
         "--inspector-port", String(inspector), "--persist-to", persist, "--test-scheduled",
-        "--show-interactive-dev-session=false", "--var", `UPSTREAM_URL:${server}`];
-      for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+        "--show-interactive-dev-session=false"];
+      for (const [k, v] of Object.entries({ UPSTREAM_URL: server, ...vars })) args.push("--var", `${k}:${v}`);
       h.wrangler = start("wrangler", "npx", args);
       await waitFor(`${edge}/ping`, h.wrangler, 600);
     },
