@@ -29,6 +29,9 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 step "browser page: Playwright in headless Chromium against the page and the server"
 LINEGATE_BIN=target/debug/linegate scripts/test-www.sh
 
+step "edge worker: lints, mapping tests (native + wasm-bindgen under Node), end to end through wrangler dev"
+LINEGATE_BIN="$PWD/target/debug/linegate" scripts/test-worker.sh
+
 step "S3 object store: the server against a local S3-compatible server (moto)"
 LINEGATE_BIN=target/debug/linegate scripts/test-s3.sh
 

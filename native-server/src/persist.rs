@@ -15,10 +15,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch, SortColumn};
+use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::TimestampNanosecondType;
 use arrow::error::ArrowError;
+use arrow::row::{RowConverter, SortField};
 use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
@@ -26,6 +27,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
 use crate::buffer::{adapt, TableBuffer};
@@ -158,7 +160,7 @@ pub fn encode_table(
         let part = if rows.is_empty() {
             all.clone()
         } else {
-            take_record_batch(&all, &arrow::array::UInt32Array::from(rows))?
+            take_record_batch(&all, &UInt32Array::from(rows))?
         };
         let sorted = sort_by_series_then_time(def, &part)?;
         let times = sorted
@@ -168,10 +170,7 @@ pub fn encode_table(
             .values()
             .iter()
             .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(1 << 20))
-            .build();
+        let props = writer_properties(def);
         let mut writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?;
         writer.write(&sorted)?;
         let bytes = writer.into_inner()?;
@@ -186,22 +185,46 @@ pub fn encode_table(
     Ok(out)
 }
 
+/// Sorts rows by the table's tags (series key order), then time. The sort keys are encoded
+/// once into Arrow's row format, so each comparison is a `memcmp` rather than a dynamic
+/// per-column comparison (several times faster than `lexsort_to_indices` on string tags).
 fn sort_by_series_then_time(
     def: &TableDef,
     batch: &RecordBatch,
 ) -> Result<RecordBatch, ArrowError> {
-    let mut keys: Vec<SortColumn> = (0..def.tags.len())
-        .map(|i| SortColumn {
-            values: batch.column(i).clone(),
-            options: None,
-        })
+    let time = batch.num_columns() - 1;
+    let keys: Vec<ArrayRef> = (0..def.tags.len())
+        .chain(std::iter::once(time))
+        .map(|i| batch.column(i).clone())
         .collect();
-    keys.push(SortColumn {
-        values: batch.column(batch.num_columns() - 1).clone(),
-        options: None,
-    });
-    let indices = lexsort_to_indices(&keys, None)?;
-    take_record_batch(batch, &indices)
+    let converter = RowConverter::new(
+        keys.iter()
+            .map(|k| SortField::new(k.data_type().clone()))
+            .collect(),
+    )?;
+    let rows = converter.convert_columns(&keys)?;
+    let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
+    if !order
+        .windows(2)
+        .all(|w| rows.row(w[0] as usize) <= rows.row(w[1] as usize))
+    {
+        order.sort_unstable_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
+    }
+    take_record_batch(batch, &UInt32Array::from(order))
+}
+
+/// Snappy, one row group per million rows, and dictionary encoding only for tags (few
+/// distinct values per series key, where it pays); numbers and strings are written plain,
+/// which saves hashing every value of every field.
+fn writer_properties(def: &TableDef) -> WriterProperties {
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_dictionary_enabled(false);
+    for tag in &def.tags {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(tag.as_str()), true);
+    }
+    props.build()
 }
 
 /// The object-store path of file number `n` of a table's window.
