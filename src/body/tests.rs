@@ -192,6 +192,9 @@ fn too_large(limit: usize) -> Result<Vec<u8>, WriteError> {
 /// flate2 1.1.11 (this crate's dev-dependency) names a stream cut inside the deflate data
 /// `incomplete deflate stream`; InfluxDB 3.10 is built with flate2 1.1.9, which reads on to
 /// the missing trailer and answers `unexpected end of file`, the text linegate keeps.
+///
+/// Run these tests with `cargo test -p linegate`: built together with the server, Cargo
+/// unifies flate2's features with parquet's `zlib-rs` backend, whose messages differ.
 fn flate2_decode(body: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(body)
