@@ -294,18 +294,25 @@ function renderVerdict() {
   if (r.lines === 0) {
     cls = "";
     text = "No lines yet: an empty body is answered with 400 (no data written).";
-  } else if (r.errorCount === 0) {
+  } else if (r.errorCount + r.conflicts.length === 0) {
     text = `All ${nf.format(r.lines)} lines are valid: the server would store ${nf.format(r.points)} points and answer 204.`;
-  } else if (allOrNothing) {
-    cls = "bad";
-    text = `${nf.format(r.errorCount)} bad line${r.errorCount > 1 ? "s" : ""}: ${S.PATHS[c.endpoint]} rejects the whole request with 400, nothing is stored (the first bad line is line ${r.errors[0].line}).`;
   } else {
-    cls = "warn";
-    text = `${nf.format(r.errorCount)} bad line${r.errorCount > 1 ? "s" : ""}: the server stores the ${nf.format(r.points)} good points and answers 400 listing the bad lines (accept_partial).`;
-  }
-  if (r.conflicts.length) {
-    cls = cls === "ok" ? "warn" : cls;
-    text += ` ${r.conflicts.length} schema conflict${r.conflicts.length > 1 ? "s" : ""} inside the batch (see Schema).`;
+    // A line that conflicts with an earlier line's column type is refused by the server too.
+    const conflictLines = new Set(r.conflicts.map((c) => c.line));
+    const bad = r.errorCount + conflictLines.size;
+    const good = Math.max(0, r.points - conflictLines.size);
+    const first = Math.min(...r.errors.map((e) => e.line), ...conflictLines);
+    const lines = `${nf.format(bad)} bad line${bad > 1 ? "s" : ""}`;
+    if (allOrNothing) {
+      cls = "bad";
+      text = `${lines}: ${S.PATHS[c.endpoint]} rejects the whole request with 400, nothing is stored (the first bad line is line ${first}).`;
+    } else {
+      cls = "warn";
+      text = `${lines}: the server stores the ${nf.format(good)} good point${good === 1 ? "" : "s"} and answers 400 listing the bad lines (accept_partial).`;
+    }
+    if (conflictLines.size) {
+      text += ` ${conflictLines.size} of them conflict with a column type set earlier in the batch (see Schema).`;
+    }
   }
   if (r.bytes > BODY_LIMIT) {
     cls = "bad";
