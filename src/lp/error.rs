@@ -95,6 +95,8 @@ pub enum LineErrorKind {
     /// The line gives a column another kind or type than the table already has
     /// (checked by a store against its catalog, not by the parser). Boxed: rare and large.
     SchemaConflict(Box<SchemaConflict>),
+    /// What another server (the storage behind an edge) said about the line, as it said it.
+    Reported(String),
 }
 
 /// A column written with another kind or type than its table has.
@@ -193,6 +195,7 @@ impl fmt::Display for LineErrorKind {
                 "schema conflict: column '{}' of table '{}' is {}, this line writes {}",
                 c.column, c.table, c.existing, c.found
             ),
+            Reported(message) => f.write_str(message),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use crate::auth::{Access, Credentials, Scope};
 use crate::json;
-use crate::lp::{LineError, ORIGINAL_LINE_LIMIT};
+use crate::lp::{LineError, LineErrorKind, ORIGINAL_LINE_LIMIT};
 use crate::params::{query_pairs, Endpoint};
 use crate::{WriteError, WriteRequest};
 
@@ -284,30 +284,6 @@ pub fn original_line(body: &[u8], line_number: u32) -> String {
     text[..end].to_owned()
 }
 
-/// A rejected line as the client sees it: in its own body's numbering.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientLineError {
-    /// 1-based physical line of the client's body.
-    pub line_number: u32,
-    /// 1-based byte column in that line.
-    pub column: u32,
-    /// Why.
-    pub message: String,
-    /// The client's line, cut to [`ORIGINAL_LINE_LIMIT`] bytes.
-    pub original_line: String,
-}
-
-impl From<&LineError> for ClientLineError {
-    fn from(e: &LineError) -> Self {
-        ClientLineError {
-            line_number: e.line,
-            column: e.column,
-            message: e.kind.to_string(),
-            original_line: e.original_line.clone(),
-        }
-    }
-}
-
 /// What was forwarded, so that the upstream's answer can be told in the client's terms.
 #[derive(Debug)]
 pub struct Forwarded<'a> {
@@ -392,7 +368,8 @@ pub fn map_upstream(
     }
     let parsed: Option<serde_json::Value> = serde_json::from_str(upstream_body).ok();
     let data = parsed.as_ref().and_then(|v| v.get("data"));
-    let to_client = |item: &serde_json::Value| -> Option<ClientLineError> {
+    // A line storage rejected, told in the client's body's numbering.
+    let to_client = |item: &serde_json::Value| -> Option<LineError> {
         let forwarded_line = item.get("line_number")?.as_u64()? as usize;
         let line_number = *forwarded.line_numbers.get(forwarded_line.checked_sub(1)?)?;
         let message = item.get("error_message")?.as_str()?.to_owned();
@@ -400,32 +377,25 @@ pub fn map_upstream(
         let upstream_column = item.get("column").and_then(|v| v.as_u64()).unwrap_or(1) as u32;
         let original_line = original_line(forwarded.body, line_number);
         let column = map_column(upstream_line, upstream_column, &original_line);
-        Some(ClientLineError {
-            line_number,
+        Some(LineError {
+            line: line_number,
             column,
-            message,
+            kind: LineErrorKind::Reported(message),
             original_line,
         })
     };
     let body = match data {
         Some(serde_json::Value::Array(items)) => {
-            let mut lines: Vec<ClientLineError> = forwarded
-                .rejected
-                .iter()
-                .map(ClientLineError::from)
-                .collect();
-            let mapped: Option<Vec<ClientLineError>> = items.iter().map(to_client).collect();
-            match mapped {
-                Some(mapped) => {
-                    lines.extend(mapped);
-                    lines.sort_by_key(|l| l.line_number);
-                    Some(partial_body(endpoint, &lines))
-                }
-                None => None,
-            }
+            let mapped: Option<Vec<LineError>> = items.iter().map(to_client).collect();
+            mapped.map(|mapped| {
+                let mut lines = forwarded.rejected.to_vec();
+                lines.extend(mapped);
+                lines.sort_by_key(|l| l.line);
+                WriteError::PartialWrite(lines).body(endpoint)
+            })
         }
         Some(item @ serde_json::Value::Object(_)) => {
-            to_client(item).map(|line| line_body(endpoint, &line))
+            to_client(item).map(|line| WriteError::Line(line).body(endpoint))
         }
         _ => None,
     };
@@ -507,78 +477,6 @@ pub fn error_body(endpoint: Endpoint, status: u16, message: &str) -> String {
     }
     json::string(&mut out, message);
     out.push('}');
-    out
-}
-
-fn line_object(out: &mut String, line: &ClientLineError) {
-    out.push('{');
-    json::key(out, "error_message");
-    json::string(out, &line.message);
-    out.push(',');
-    json::key(out, "line_number");
-    out.push_str(&line.line_number.to_string());
-    out.push(',');
-    json::key(out, "original_line");
-    json::string(out, &line.original_line);
-    out.push(',');
-    json::key(out, "column");
-    out.push_str(&line.column.to_string());
-    out.push('}');
-}
-
-fn line_message(line: &ClientLineError) -> String {
-    format!(
-        "line {}, column {}: {}",
-        line.line_number, line.column, line.message
-    )
-}
-
-/// The body for one rejected line of an all-or-nothing write, shaped as the core shapes
-/// [`WriteError::Line`].
-pub fn line_body(endpoint: Endpoint, line: &ClientLineError) -> String {
-    if endpoint == Endpoint::V2 {
-        let message = format!(
-            "write buffer error: line protocol parse failed: {}",
-            line_message(line)
-        );
-        return error_body(endpoint, 400, &message);
-    }
-    let mut out = String::with_capacity(256);
-    out.push('{');
-    json::key(&mut out, "error");
-    json::string(&mut out, "line protocol parsing error");
-    out.push(',');
-    json::key(&mut out, "data");
-    line_object(&mut out, line);
-    out.push('}');
-    out
-}
-
-/// The body for rejected lines of a partial write, shaped as the core shapes
-/// [`WriteError::PartialWrite`].
-pub fn partial_body(endpoint: Endpoint, lines: &[ClientLineError]) -> String {
-    if endpoint == Endpoint::V2 {
-        let mut message = String::from("partial write of line protocol occurred");
-        for line in lines {
-            message.push_str("; ");
-            message.push_str(&line_message(line));
-        }
-        return error_body(endpoint, 400, &message);
-    }
-    let mut out = String::with_capacity(64 + 256 * lines.len());
-    out.push('{');
-    json::key(&mut out, "error");
-    json::string(&mut out, "partial write of line protocol occurred");
-    out.push(',');
-    json::key(&mut out, "data");
-    out.push('[');
-    for (i, line) in lines.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        line_object(&mut out, line);
-    }
-    out.push_str("]}");
     out
 }
 
