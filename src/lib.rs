@@ -79,4 +79,4 @@ pub use error::WriteError;
 pub use lp::{LineError, LineErrorKind};
 pub use params::{check_database_name, query_pairs, Endpoint, WriteParams};
 pub use precision::Precision;
-pub use write::{utf8, validate, Accepted, RequestParts, WriteRequest};
+pub use write::{utf8, validate, validate_text, Accepted, RequestParts, WriteRequest};

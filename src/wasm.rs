@@ -340,7 +340,7 @@ pub fn to_canonical(text: &str, options: JsValue) -> Result<String, JsError> {
 
 /// The core's partial-write validation of `text`; an empty text is simply no lines here.
 fn accept<'a>(text: &'a str, options: &Options) -> Accepted<'a> {
-    crate::validate(text.as_bytes(), options.precision, options.now, false).unwrap_or_default()
+    crate::validate_text(text, options.precision, options.now, false).unwrap_or_default()
 }
 
 #[derive(Serialize)]

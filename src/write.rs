@@ -75,6 +75,11 @@ impl WriteRequest {
     pub fn validate<'b>(&self, body: &'b [u8], now: i64) -> Result<Accepted<'b>, WriteError> {
         validate(body, self.params.precision, now, self.all_or_nothing())
     }
+
+    /// [`WriteRequest::validate`] for a body already checked with [`utf8`].
+    pub fn validate_text<'b>(&self, body: &'b str, now: i64) -> Result<Accepted<'b>, WriteError> {
+        validate_text(body, self.params.precision, now, self.all_or_nothing())
+    }
 }
 
 /// The outcome of a validated body.
@@ -105,7 +110,17 @@ pub fn validate(
     now: i64,
     all_or_nothing: bool,
 ) -> Result<Accepted<'_>, WriteError> {
-    let body = utf8(body)?;
+    validate_text(utf8(body)?, precision, now, all_or_nothing)
+}
+
+/// [`validate`] for a body already known to be UTF-8 (a JavaScript string, or one a caller
+/// has checked with [`utf8`] because it needs the text too).
+pub fn validate_text(
+    body: &str,
+    precision: Precision,
+    now: i64,
+    all_or_nothing: bool,
+) -> Result<Accepted<'_>, WriteError> {
     let default_time = precision.truncate(now);
     let mut accepted = Accepted::default();
     let mut parser = LineParser::new(body, precision);

@@ -322,11 +322,6 @@ impl Catalog {
             // Nothing was accepted: no trace, not even the database.
             return Ok(admitted);
         }
-        for table in db.tables.values_mut() {
-            if table.columns.len() != table.value_columns() || table.schema.is_none() {
-                Arc::make_mut(table).reindex();
-            }
-        }
         for (i, name) in batch.tables().iter().enumerate() {
             admitted.tables[i] = db.tables.get(name.as_str().as_ref()).cloned();
         }

@@ -48,19 +48,16 @@ impl Epoch {
 
 /// Runs every statement of `q` and returns 1.x's `{"results":[…]}` body.
 pub async fn run(store: &Store, database: Option<&str>, q: &str, epoch: Epoch) -> Value {
-    let results: Vec<Value> = {
-        let mut results = Vec::new();
-        for (id, statement) in split_statements(q).into_iter().enumerate() {
-            let mut result = json!({ "statement_id": id });
-            match statement_result(store, database, &statement, epoch).await {
-                Ok(series) if series.is_empty() => {}
-                Ok(series) => result["series"] = json!(series),
-                Err(message) => result["error"] = json!(message),
-            }
-            results.push(result);
+    let mut results = Vec::new();
+    for (id, statement) in split_statements(q).into_iter().enumerate() {
+        let mut result = json!({ "statement_id": id });
+        match statement_result(store, database, &statement, epoch).await {
+            Ok(series) if series.is_empty() => {}
+            Ok(series) => result["series"] = json!(series),
+            Err(message) => result["error"] = json!(message),
         }
-        results
-    };
+        results.push(result);
+    }
     json!({ "results": results })
 }
 

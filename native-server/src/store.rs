@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use linegate::{validate, LineError, WriteError, WriteRequest};
+use linegate::{validate_text, LineError, WriteError, WriteRequest};
 use object_store::ObjectStore;
 use tokio::sync::Notify;
 
@@ -160,8 +160,8 @@ impl Store {
         let now = now_nanos();
         let precision = request.params.precision;
         let database = &request.params.database;
-        let accepted = request.validate(&body, now)?;
         let text = linegate::utf8(&body)?;
+        let accepted = request.validate_text(text, now)?;
         let admitted = lock(&self.catalog)
             .admit(database, text, &accepted.batch, request.all_or_nothing())
             .map_err(|e| match e {
@@ -201,23 +201,17 @@ impl Store {
         let bytes = body.len() as u64;
         let buffers = self.buffers.clone();
         let metrics = self.metrics.clone();
-        let threshold = self.config.persist_bytes;
         let database_id = admitted.database_id;
-        let full = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let full_flag = full.clone();
         let apply = Box::new(move || {
             let mut buffers = lock(&buffers);
             buffers.active.push(database_id, batches);
             metrics.buffer(buffers.bytes(), buffers.rows());
-            if buffers.active.bytes >= threshold {
-                full_flag.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
         });
         self.wal
             .append(head, body, !request.params.no_sync, apply)
             .await
             .map_err(|e| WriteError::Internal(e.0))?;
-        if full.load(std::sync::atomic::Ordering::Relaxed) {
+        if lock(&self.buffers).active.bytes >= self.config.persist_bytes {
             self.wake.notify_one();
         }
         self.metrics.write(lines, stored_rows as u64, fields, bytes);
@@ -424,10 +418,10 @@ fn replay_entry(catalog: &mut Catalog, generation: &mut Generation, payload: &[u
         Some(db) if db.id == entry.database_id => {}
         _ => return true, // the database was dropped after this write
     }
-    let Ok(accepted) = validate(entry.body, entry.precision, entry.default_time, false) else {
+    let Ok(text) = std::str::from_utf8(entry.body) else {
         return false;
     };
-    let Ok(text) = std::str::from_utf8(entry.body) else {
+    let Ok(accepted) = validate_text(text, entry.precision, entry.default_time, false) else {
         return false;
     };
     let Ok(admitted) = catalog.admit(&entry.database, text, &accepted.batch, false) else {
