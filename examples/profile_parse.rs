@@ -1,5 +1,8 @@
-//! Parses the Telegraf-like benchmark corpus once, for profilers:
-//! `valgrind --tool=callgrind target/release/examples/profile_parse 100000`.
+//! Parses the Telegraf-like benchmark corpus, for profilers:
+//! `valgrind --tool=callgrind target/release/examples/profile_parse 100000`, or
+//! `perf record -e cpu-clock target/release/examples/profile_parse 1000000 20` (20 passes,
+//! so that parsing outweighs generating the corpus). `batch` as a third argument also
+//! builds a `WriteBatch` per pass.
 
 #[path = "../benches/corpus.rs"]
 #[allow(dead_code)] // the example uses only one corpus
@@ -11,17 +14,22 @@ use linegate::{Precision, WriteBatch};
 fn main() {
     let mut args = std::env::args().skip(1);
     let lines: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let passes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let batch = args.next().as_deref() == Some("batch");
     let body = corpus::telegraf(lines);
-    let mut parser = LineParser::new(&body, Precision::Nanosecond);
-    let mut out = WriteBatch::new();
     let mut fields = 0;
-    while let Some(line) = parser.next_line() {
-        let line = line.expect("valid corpus");
-        fields += line.fields.len();
-        if batch {
-            out.push(&line, 0);
+    let mut rows = 0;
+    for _ in 0..passes {
+        let mut parser = LineParser::new(&body, Precision::Nanosecond);
+        let mut out = WriteBatch::new();
+        while let Some(line) = parser.next_line() {
+            let line = line.expect("valid corpus");
+            fields += line.fields.len();
+            if batch {
+                out.push(&line, 0);
+            }
         }
+        rows += out.len();
     }
-    println!("{fields} fields, {} rows batched", out.len());
+    println!("{fields} fields, {rows} rows batched");
 }

@@ -25,6 +25,7 @@
 
 mod error;
 mod number;
+mod scan;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -34,6 +35,7 @@ pub use error::{LineError, LineErrorKind, SchemaConflict, ORIGINAL_LINE_LIMIT};
 use crate::precision::Precision;
 use error::{locate, quote};
 use number::{parse_number, parse_timestamp, Number, NumberError};
+use scan::{same_bytes_at, ByteSet};
 
 /// Longest measurement, key, tag value or string value accepted, in bytes after unescaping
 /// (as InfluxDB 3).
@@ -214,22 +216,12 @@ pub struct Line<'p, 'a> {
     pub offset: usize,
 }
 
-/// Byte class tables: `true` where a name of that kind stops or needs attention.
-const fn stop_table(stops: &[u8]) -> [bool; 256] {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < stops.len() {
-        table[stops[i] as usize] = true;
-        i += 1;
-    }
-    table
-}
-
-static MEASUREMENT_STOP: [bool; 256] = stop_table(b" \t\n,\\\0");
-static TAG_KEY_STOP: [bool; 256] = stop_table(b" \t\n,=\\");
-static TAG_VALUE_STOP: [bool; 256] = stop_table(b" \t\n,\\");
-static FIELD_KEY_STOP: [bool; 256] = stop_table(b" \t\n,=\\");
-static VALUE_STOP: [bool; 256] = stop_table(b" \t\n\r,");
+/// The bytes that end each kind of name (a backslash starts an escape), and a field value.
+static MEASUREMENT_STOP: ByteSet = ByteSet::new(b" \t\n,\\\0");
+static TAG_KEY_STOP: ByteSet = ByteSet::new(b" \t\n,=\\");
+static TAG_VALUE_STOP: ByteSet = ByteSet::new(b" \t\n,\\");
+static FIELD_KEY_STOP: ByteSet = ByteSet::new(b" \t\n,=\\");
+static VALUE_STOP: ByteSet = ByteSet::new(b" \t\n\r,");
 
 /// A located problem inside the line being parsed.
 struct Fail {
@@ -364,7 +356,7 @@ impl<'a> LineParser<'a> {
     fn parse_line(&mut self, start: usize) -> Step<(LpStr<'a>, Option<i64>, usize, u32)> {
         let b = self.bytes;
         // Measurement.
-        let (measurement, mut pos) = self.name(
+        let (measurement, mut pos, _) = self.name(
             start,
             &MEASUREMENT_STOP,
             Escapes::Measurement,
@@ -373,11 +365,15 @@ impl<'a> LineParser<'a> {
         if measurement.raw.is_empty() {
             return fail(start, LineErrorKind::MissingMeasurement);
         }
+        // Keys found equal to the previous line's at the same index.
+        let mut same_keys = 0;
         // Tag set.
         while b.get(pos) == Some(&b',') {
             let key_start = pos + 1;
             let expected = self.expected_key(self.tags.len(), self.previous_tags);
-            let (key, after_key) = self.name(key_start, &TAG_KEY_STOP, Escapes::Key, expected)?;
+            let (key, after_key, same) =
+                self.name(key_start, &TAG_KEY_STOP, Escapes::Key, expected)?;
+            same_keys += same as usize;
             if key.raw.is_empty() {
                 return fail(key_start, LineErrorKind::MissingTagKey);
             }
@@ -385,7 +381,7 @@ impl<'a> LineParser<'a> {
                 return fail(key_start, LineErrorKind::TagWithoutEquals(quote(key.raw)));
             }
             let value_start = after_key + 1;
-            let (value, after_value) =
+            let (value, after_value, _) =
                 self.name(value_start, &TAG_VALUE_STOP, Escapes::Key, None)?;
             if value.raw.is_empty() {
                 return fail(value_start, LineErrorKind::MissingTagValue(quote(key.raw)));
@@ -409,7 +405,9 @@ impl<'a> LineParser<'a> {
             let key_start = pos;
             let index = self.previous_tags + self.fields.len();
             let expected = self.expected_key(index, self.previous_keys.len());
-            let (key, after_key) = self.name(key_start, &FIELD_KEY_STOP, Escapes::Key, expected)?;
+            let (key, after_key, same) =
+                self.name(key_start, &FIELD_KEY_STOP, Escapes::Key, expected)?;
+            same_keys += same as usize;
             if key.raw.is_empty() {
                 return fail(key_start, LineErrorKind::MissingFieldKey);
             }
@@ -488,7 +486,14 @@ impl<'a> LineParser<'a> {
                 return fail(pos, LineErrorKind::TrailingContent(text));
             }
         };
-        self.check_names()?;
+        // Most lines repeat the previous line's keys (Telegraf, client libraries): then
+        // there is nothing new to check.
+        let repeated = same_keys == self.previous_keys.len()
+            && same_keys == self.tags.len() + self.fields.len()
+            && self.tags.len() == self.previous_tags;
+        if !repeated {
+            self.check_names()?;
+        }
         self.previous_measurement = match measurement.escapes {
             Escapes::None => Some(measurement.raw),
             _ => None,
@@ -501,31 +506,28 @@ impl<'a> LineParser<'a> {
     fn name(
         &self,
         start: usize,
-        stops: &[bool; 256],
+        stops: &ByteSet,
         kind: Escapes,
         expected: Option<&'a str>,
-    ) -> Step<(LpStr<'a>, usize)> {
+    ) -> Step<(LpStr<'a>, usize, bool)> {
         let b = self.bytes;
         // Fast path: the same name as in the previous line (a valid name without escapes),
         // followed by a byte that ends it. Scanning would stop at the same place.
         if let Some(expected) = expected {
             let end = start + expected.len();
-            if let (Some(candidate), Some(&next)) = (b.get(start..end), b.get(end)) {
-                if stops[next as usize]
+            if let Some(&next) = b.get(end) {
+                if stops.contains(next)
                     && next != b'\\'
-                    && same_bytes(candidate, expected.as_bytes())
+                    && same_bytes_at(b, start, self.offset_of(expected), expected.len())
                 {
-                    return Ok((LpStr::plain(self.slice(start, end)), end));
+                    return Ok((LpStr::plain(self.slice(start, end)), end, true));
                 }
             }
         }
         let mut pos = start;
         let mut escaped = false;
         loop {
-            pos = b[pos.min(b.len())..]
-                .iter()
-                .position(|&c| stops[c as usize])
-                .map_or(b.len(), |i| pos + i);
+            pos = stops.find(b, pos);
             if b.get(pos) != Some(&b'\\') {
                 break;
             }
@@ -557,7 +559,7 @@ impl<'a> LineParser<'a> {
         if raw.len() > MAX_STRING_BYTES && text.as_str().len() > MAX_STRING_BYTES {
             return fail(start, LineErrorKind::TooLong);
         }
-        Ok((text, pos))
+        Ok((text, pos, false))
     }
 
     /// Parses the value of field `key` at `pos`; returns it and the position after it.
@@ -632,7 +634,7 @@ impl<'a> LineParser<'a> {
         };
         // A value must be followed by a separator or the line end.
         if let Some(&c) = b.get(value.1) {
-            if !VALUE_STOP[c as usize] {
+            if !VALUE_STOP.contains(c) {
                 return fail(
                     pos,
                     LineErrorKind::InvalidFieldValue {
@@ -691,23 +693,6 @@ impl<'a> LineParser<'a> {
     /// comparisons and a string comparison only where fingerprints match.
     fn check_names(&mut self) -> Step<()> {
         let tags = self.tags.len();
-        // Most lines repeat the previous line's keys (Telegraf, client libraries): then
-        // there is nothing new to check.
-        if self.previous_keys.len() == tags + self.fields.len()
-            && self.previous_tags == tags
-            && self
-                .tags
-                .iter()
-                .map(|t| &t.key)
-                .chain(self.fields.iter().map(|f| &f.key))
-                .zip(&self.previous_keys)
-                .all(|(key, previous)| {
-                    key.escapes == Escapes::None
-                        && same_bytes(key.raw.as_bytes(), previous.as_bytes())
-                })
-        {
-            return Ok(());
-        }
         let mut fingerprints = std::mem::take(&mut self.fingerprints);
         fingerprints.clear();
         let keys = self
@@ -745,7 +730,7 @@ impl<'a> LineParser<'a> {
         for (j, &fp) in fingerprints.iter().enumerate() {
             if fp == time && key(j).is("time") {
                 return fail(
-                    self.offset_of(key(j)),
+                    self.offset_of(key(j).raw),
                     LineErrorKind::ReservedName("time".into()),
                 );
             }
@@ -762,7 +747,7 @@ impl<'a> LineParser<'a> {
                     } else {
                         LineErrorKind::TagFieldClash(name)
                     };
-                    return fail(self.offset_of(key(j)), kind);
+                    return fail(self.offset_of(key(j).raw), kind);
                 }
             }
         }
@@ -779,18 +764,26 @@ impl<'a> LineParser<'a> {
         }
     }
 
-    /// Byte offset of a name borrowed from the body.
-    fn offset_of(&self, name: &LpStr<'a>) -> usize {
-        name.raw.as_ptr() as usize - self.body.as_ptr() as usize
+    /// Byte offset of text borrowed from the body.
+    #[inline(always)]
+    fn offset_of(&self, text: &'a str) -> usize {
+        text.as_ptr() as usize - self.body.as_ptr() as usize
     }
 
-    /// `body[start..end]`; both ends are always at ASCII bytes or the ends of the body.
+    /// `body[start..end]`, clamped to the body.
+    ///
+    /// Every caller passes positions just after an ASCII byte (or the body's start) and at
+    /// an ASCII byte (or the body's end): the scanner only stops at ASCII bytes, and a
+    /// number ends where its digits end, before an ASCII byte or a UTF-8 lead byte. Such
+    /// positions are always character boundaries, so the boundary checks of `str::get`
+    /// (a tenth of the parse time) are skipped; debug builds, tests and the fuzzers check them.
     #[inline(always)]
     fn slice(&self, start: usize, end: usize) -> &'a str {
         let end = end.min(self.body.len());
         let start = start.min(end);
-        // Fall back to an empty string rather than panic if an invariant were ever broken.
-        self.body.get(start..end).unwrap_or("")
+        debug_assert!(self.body.is_char_boundary(start) && self.body.is_char_boundary(end));
+        // SAFETY: `start <= end <= body.len()`, and both are character boundaries (above).
+        unsafe { self.body.get_unchecked(start..end) }
     }
 }
 
@@ -814,10 +807,7 @@ fn at_line_end(b: &[u8], pos: usize) -> bool {
 
 /// End of the token at `pos`: the next separator or line end.
 fn token_end(b: &[u8], pos: usize) -> usize {
-    b[pos.min(b.len())..]
-        .iter()
-        .position(|&c| VALUE_STOP[c as usize])
-        .map_or(b.len(), |i| pos + i)
+    VALUE_STOP.find(b, pos)
 }
 
 /// End of the physical line containing `pos`, before any `\r\n`.
@@ -831,26 +821,6 @@ fn line_end(b: &[u8], pos: usize) -> usize {
     } else {
         end
     }
-}
-
-/// Byte equality for short names, without a call to `memcmp`.
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut a_words = a.chunks_exact(8);
-    let mut b_words = b.chunks_exact(8);
-    for (x, y) in (&mut a_words).zip(&mut b_words) {
-        if x != y {
-            return false;
-        }
-    }
-    a_words
-        .remainder()
-        .iter()
-        .zip(b_words.remainder())
-        .all(|(x, y)| x == y)
 }
 
 /// A cheap hash of a key: equal keys have equal fingerprints.

@@ -1,0 +1,155 @@
+//! Byte scanning eight bytes at a time (SWAR: SIMD within a register).
+//!
+//! Plain `u64` arithmetic, so the same code is fast natively and in wasm, and needs no
+//! `unsafe` and no target feature. Names, tag values and keys are short (5–20 bytes), where
+//! one or two word steps beat both a byte loop and 16-byte vector set-up.
+
+/// `0x0101…01`: times a byte, that byte in every lane.
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+/// The high bit of every lane.
+const HIGHS: u64 = ONES << 7;
+
+/// The 8 bytes at `pos` as a little-endian word (first byte lowest), if the body has them.
+#[inline(always)]
+pub(crate) fn word(b: &[u8], pos: usize) -> Option<u64> {
+    let bytes: [u8; 8] = b.get(pos..pos.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// The high bit set in each lane of `w` that is zero. Lanes above the first zero lane may
+/// be set falsely (borrows), so only the lowest set bit is meaningful.
+#[inline(always)]
+fn zero_lanes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+/// A set of bytes that end a token: a table for single bytes and the members for SWAR.
+pub(crate) struct ByteSet {
+    table: [bool; 256],
+    /// The members, the first repeated to fill six (a repeat costs nothing to test twice).
+    members: [u8; 6],
+}
+
+impl ByteSet {
+    /// The set of `bytes` (one to six of them).
+    pub(crate) const fn new(bytes: &[u8]) -> ByteSet {
+        assert!(!bytes.is_empty() && bytes.len() <= 6);
+        let mut table = [false; 256];
+        let mut members = [bytes[0]; 6];
+        let mut i = 0;
+        while i < bytes.len() {
+            table[bytes[i] as usize] = true;
+            members[i] = bytes[i];
+            i += 1;
+        }
+        ByteSet { table, members }
+    }
+
+    /// Whether `c` is in the set.
+    #[inline(always)]
+    pub(crate) fn contains(&self, c: u8) -> bool {
+        self.table[c as usize]
+    }
+
+    /// Index of the first member at or after `pos`, or `b.len()`.
+    #[inline(always)]
+    pub(crate) fn find(&self, b: &[u8], mut pos: usize) -> usize {
+        while let Some(w) = word(b, pos) {
+            let mut hits = 0;
+            for &c in &self.members {
+                hits |= zero_lanes(w ^ (ONES * c as u64));
+            }
+            if hits != 0 {
+                return pos + (hits.trailing_zeros() / 8) as usize;
+            }
+            pos += 8;
+        }
+        let tail = b.get(pos..).unwrap_or_default();
+        tail.iter()
+            .position(|&c| self.contains(c))
+            .map_or(b.len(), |i| pos + i)
+    }
+}
+
+/// Whether `b[x..x + len]` and `b[y..y + len]` hold the same bytes; `false` if either is
+/// out of bounds. Compares a word at a time; the last word overlaps the one before it.
+#[inline(always)]
+pub(crate) fn same_bytes_at(b: &[u8], x: usize, y: usize, len: usize) -> bool {
+    let (Some(xs), Some(ys)) = (
+        b.get(x..x.saturating_add(len)),
+        b.get(y..y.saturating_add(len)),
+    ) else {
+        return false;
+    };
+    if len >= 8 {
+        let mut i = 0;
+        while i + 8 < len {
+            if word(xs, i) != word(ys, i) {
+                return false;
+            }
+            i += 8;
+        }
+        return word(xs, len - 8) == word(ys, len - 8);
+    }
+    // Shorter than a word: compare whole words masked to `len` bytes when the body has them.
+    if let (Some(wx), Some(wy)) = (word(b, x), word(b, y)) {
+        let mask = (1u64 << (8 * len)) - 1;
+        return (wx ^ wy) & mask == 0;
+    }
+    xs == ys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_matches_a_byte_loop_at_every_position_and_length() {
+        let set = ByteSet::new(b" ,=\\\t\n");
+        let text = b"abc,defghij=klmnopq rstuvwxyz\\0123456789\tABCDEFGHIJKLMNOP\nxyz";
+        for len in 0..=text.len() {
+            let b = &text[..len];
+            for pos in 0..=len {
+                let expected = b[pos..]
+                    .iter()
+                    .position(|c| b" ,=\\\t\n".contains(c))
+                    .map_or(len, |i| pos + i);
+                assert_eq!(set.find(b, pos), expected, "len {len} pos {pos}");
+            }
+        }
+        assert_eq!(set.find(b"abc", 7), 3);
+    }
+
+    #[test]
+    fn find_sees_every_member_in_every_lane() {
+        let set = ByteSet::new(b" \t\n,\\\0");
+        for &member in b" \t\n,\\\0" {
+            for lane in 0..16 {
+                let mut b = vec![b'x'; 20];
+                b[lane] = member;
+                assert_eq!(set.find(&b, 0), lane);
+                // Bytes one above and below a member are not members (borrow edge cases).
+                b[lane] = member.wrapping_add(1);
+                if !set.contains(b[lane]) {
+                    assert_eq!(set.find(&b, 0), 20, "{:?} at {lane}", b[lane]);
+                }
+            }
+        }
+        // High bytes (UTF-8) never match.
+        assert_eq!(set.find("ééééééééé,".as_bytes(), 0), 18);
+    }
+
+    #[test]
+    fn same_bytes_at_every_length_and_offset() {
+        let b = b"usage_guest_nice=0,usage_guest_nice=1,usage_guest_nicE=2";
+        for len in 0..=17 {
+            assert!(same_bytes_at(b, 19, 0, len), "len {len}");
+            assert_eq!(same_bytes_at(b, 38, 0, len), len < 16, "len {len}");
+        }
+        // Near the end of the body, where no whole word follows.
+        let b = b"ab,ab";
+        assert!(same_bytes_at(b, 3, 0, 2));
+        assert!(!same_bytes_at(b, 3, 0, 3));
+        assert!(!same_bytes_at(b, 4, 0, 2));
+    }
+}
