@@ -21,4 +21,6 @@ RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR=target/wasm-simd \
   cargo build --release -q --target wasm32-unknown-unknown --features wasm --lib
 wasm-bindgen --target nodejs --out-dir target/wasm-node \
   target/wasm-simd/wasm32-unknown-unknown/release/linegate.wasm
+# The glue is CommonJS; the root package.json says "module" (for the Worker's tests).
+echo '{"type":"commonjs"}' > target/wasm-node/package.json
 node scripts/bench-wasm.mjs bench-data/telegraf.lp

@@ -14,6 +14,7 @@ struct RowIndex {
     fields: Range<u32>,
     time: i64,
     line_number: u32,
+    key_set: u32,
     offset: usize,
 }
 
@@ -32,6 +33,9 @@ pub struct Row<'b, 'a> {
     pub time: i64,
     /// The line of the body the row came from.
     pub line_number: u32,
+    /// The line's [`Line::key_set`]: rows with equal `key_set` have the same keys in the
+    /// same order.
+    pub key_set: u32,
     /// Byte offset of the row's line in the body (see [`crate::LineError::locate`]).
     pub offset: usize,
 }
@@ -77,8 +81,29 @@ impl<'a> WriteBatch<'a> {
             fields: fields_start..self.fields.len() as u32,
             time,
             line_number: line.line_number,
+            key_set: line.key_set,
             offset: line.offset,
         });
+    }
+
+    /// Reserves room for the rest of a body, `rest` bytes, if its lines are like the last
+    /// row's, which took `line_bytes`: growing step by step would copy the batch about
+    /// twice over. Reserves at most eight times `rest` bytes, in case the guess is wrong.
+    pub(crate) fn reserve_for_rest(&mut self, rest: usize, line_bytes: usize) {
+        let Some(last) = self.rows.last() else {
+            return;
+        };
+        let tags = (last.tags.end - last.tags.start) as usize;
+        let fields = (last.fields.end - last.fields.start) as usize;
+        let row_bytes =
+            size_of::<RowIndex>() + tags * size_of::<Tag>() + fields * size_of::<Field>();
+        // A quarter more than the guess: lines vary in length, and falling just short of
+        // the room needed costs a copy of the whole batch.
+        let rows = rest / line_bytes.max(1);
+        let rows = (rows + rows / 4).min(8 * rest / row_bytes);
+        self.rows.reserve(rows);
+        self.tags.reserve(rows * tags);
+        self.fields.reserve(rows * fields);
     }
 
     /// The tables that have rows, in order of first appearance.
@@ -122,6 +147,7 @@ impl<'a> WriteBatch<'a> {
             fields: &self.fields[r.fields.start as usize..r.fields.end as usize],
             time: r.time,
             line_number: r.line_number,
+            key_set: r.key_set,
             offset: r.offset,
         }
     }

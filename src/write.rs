@@ -124,11 +124,20 @@ pub fn validate_text(
     let default_time = precision.truncate(now);
     let mut accepted = Accepted::default();
     let mut parser = LineParser::new(body, precision);
+    let mut first_offset = None;
     while let Some(line) = parser.next_line() {
         match line {
             Ok(line) => {
                 let time = line.timestamp.unwrap_or(default_time);
                 accepted.batch.push(&line, time);
+                match first_offset {
+                    None => first_offset = Some(line.offset),
+                    Some(first) if accepted.batch.len() == 2 => {
+                        let rest = body.len() - line.offset;
+                        accepted.batch.reserve_for_rest(rest, line.offset - first);
+                    }
+                    Some(_) => {}
+                }
             }
             Err(error) if all_or_nothing => return Err(WriteError::Line(error)),
             Err(error) => accepted.rejected.push(error),

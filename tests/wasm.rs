@@ -31,7 +31,7 @@ fn string(value: &JsValue, key: &str) -> String {
 fn valid_input_reports_counts_rows_and_schema() {
     let text = "cpu,host=a usage=0.5,cores=4i 1700000000\n# comment\n\ncpu,host=b usage=1 1700000001\nmem free=10u,ok=T 1700000002\n";
     let report = validate(
-        text,
+        text.into(),
         options(&[("precision", "s".into()), ("endpoint", "v1".into())]),
     )
     .unwrap();
@@ -60,7 +60,7 @@ fn valid_input_reports_counts_rows_and_schema() {
 #[wasm_bindgen_test]
 fn bad_lines_carry_line_column_and_message() {
     let text = "cpu v=1\n\ncpu v=\ncpu v=1i 12.5\n";
-    let report = validate(text, JsValue::UNDEFINED).unwrap();
+    let report = validate(text.into(), JsValue::UNDEFINED).unwrap();
     let errors = Array::from(&get(&report, "errors"));
     assert_eq!(errors.length(), 2);
     let first = errors.get(0);
@@ -74,7 +74,7 @@ fn bad_lines_carry_line_column_and_message() {
 
 #[wasm_bindgen_test]
 fn conflicts_inside_the_batch_are_listed() {
-    let report = validate("m,a=1 v=1\nm v=2i\nm a=3\n", JsValue::UNDEFINED).unwrap();
+    let report = validate("m,a=1 v=1\nm v=2i\nm a=3\n".into(), JsValue::UNDEFINED).unwrap();
     let conflicts = Array::from(&get(&report, "conflicts"));
     assert_eq!(conflicts.length(), 2);
     assert_eq!(number(&conflicts.get(0), "line"), 2.0);
@@ -87,25 +87,25 @@ fn conflicts_inside_the_batch_are_listed() {
 #[wasm_bindgen_test]
 fn precision_changes_times_and_first_line_offsets_numbers() {
     let ms = validate(
-        "m v=1 1700000000000",
+        "m v=1 1700000000000".into(),
         options(&[("precision", "ms".into())]),
     )
     .unwrap();
     let row = Array::from(&get(&ms, "rows")).get(0);
     assert_eq!(string(&row, "timeNs"), "1700000000000000000");
-    let chunk = validate("m v=\n", options(&[("firstLine", 101.into())])).unwrap();
+    let chunk = validate("m v=\n".into(), options(&[("firstLine", 101.into())])).unwrap();
     assert_eq!(
         number(&Array::from(&get(&chunk, "errors")).get(0), "line"),
         101.0
     );
-    assert!(validate("m v=1", options(&[("precision", "xs".into())])).is_err());
-    assert!(validate("m v=1", options(&[("endpoint", "v9".into())])).is_err());
+    assert!(validate("m v=1".into(), options(&[("precision", "xs".into())])).is_err());
+    assert!(validate("m v=1".into(), options(&[("endpoint", "v9".into())])).is_err());
 }
 
 #[wasm_bindgen_test]
 fn canonical_output_and_gunzip() {
     let canonical = to_canonical(
-        "m,z=1,a=2 b=T,s=\"x\" 1700000000\nbad\n",
+        "m,z=1,a=2 b=T,s=\"x\" 1700000000\nbad\n".into(),
         options(&[("precision", "s".into())]),
     )
     .unwrap();
@@ -120,6 +120,39 @@ fn canonical_output_and_gunzip() {
 }
 
 #[wasm_bindgen_test]
+fn text_of_any_script_is_encoded_and_non_text_is_refused() {
+    // Two-, three- and four-byte characters (a surrogate pair in JavaScript) in names, tag
+    // values and strings; the byte count is of the UTF-8.
+    let text = "m\u{e9},h\u{f4}te=\u{6771}\u{4eac} s=\"\u{1f600}\" 1\n";
+    let report = validate(text.into(), JsValue::UNDEFINED).unwrap();
+    assert_eq!(number(&report, "points"), 1.0);
+    assert_eq!(number(&report, "bytes"), text.len() as f64);
+    let row = Array::from(&get(&report, "rows")).get(0);
+    assert_eq!(string(&row, "table"), "m\u{e9}");
+    let field = Array::from(&get(&row, "fields")).get(0);
+    assert_eq!(string(&field, "value"), "\u{1f600}");
+    // A lone surrogate cannot be UTF-8: TextEncoder writes U+FFFD for it.
+    let lone = js_sys::JSON::parse(r#""m s=\"\ud800\" 1""#).unwrap();
+    let report = validate(lone, JsValue::UNDEFINED).unwrap();
+    let row = Array::from(&get(&report, "rows")).get(0);
+    let field = Array::from(&get(&row, "fields")).get(0);
+    assert_eq!(string(&field, "value"), "\u{fffd}");
+    assert!(validate(JsValue::from(42), JsValue::UNDEFINED).is_err());
+    assert!(to_canonical(JsValue::NULL, JsValue::UNDEFINED).is_err());
+}
+
+#[wasm_bindgen_test]
+fn every_repeated_conflicting_row_is_listed() {
+    // Lines 2 and 3 repeat each other's keys and types; both conflict with line 1.
+    let text = "m v=1\nm v=2i\nm v=3i\nm v=4\n";
+    let report = validate(text.into(), JsValue::UNDEFINED).unwrap();
+    let conflicts = Array::from(&get(&report, "conflicts"));
+    assert_eq!(conflicts.length(), 2);
+    assert_eq!(number(&conflicts.get(0), "line"), 2.0);
+    assert_eq!(number(&conflicts.get(1), "line"), 3.0);
+}
+
+#[wasm_bindgen_test]
 fn rfc3339_formats() {
     assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     assert_eq!(rfc3339(1_500_000_000), "1970-01-01T00:00:01.5Z");
@@ -129,12 +162,16 @@ fn rfc3339_formats() {
 
 #[wasm_bindgen_test]
 fn chunks_share_the_schema_and_can_carry_canonical_text() {
-    let first = validate("m,a=1 v=1 1\n", options(&[("canonical", true.into())])).unwrap();
+    let first = validate(
+        "m,a=1 v=1 1\n".into(),
+        options(&[("canonical", true.into())]),
+    )
+    .unwrap();
     // v3's default precision is auto: 1 is read as seconds.
     assert_eq!(string(&first, "canonical"), "m,a=1 v=1 1000000000\n");
     // The second chunk continues the schema of the first: its conflicts name its lines.
     let second = validate(
-        "m v=2i 2\nm a=3 3\nn x=1 4\n",
+        "m v=2i 2\nm a=3 3\nn x=1 4\n".into(),
         options(&[("schema", get(&first, "tables")), ("firstLine", 2.into())]),
     )
     .unwrap();
@@ -151,7 +188,7 @@ fn chunks_share_the_schema_and_can_carry_canonical_text() {
     assert_eq!(number(&tables.get(0), "rows"), 3.0);
     assert_eq!(string(&tables.get(1), "name"), "n");
     let bad = js_sys::JSON::parse(r#"[{"name":"m","fields":[["v","decimal"]]}]"#).unwrap();
-    assert!(validate("m v=1", options(&[("schema", bad)])).is_err());
+    assert!(validate("m v=1".into(), options(&[("schema", bad)])).is_err());
 }
 
 #[wasm_bindgen_test]

@@ -212,6 +212,10 @@ pub struct Line<'p, 'a> {
     pub timestamp: Option<i64>,
     /// 1-based physical line number where the line starts.
     pub line_number: u32,
+    /// Names the line's list of tag and field keys within one parser: lines with the same
+    /// `key_set` have the same keys in the same order (the parser numbers each list as it
+    /// first sees it), so work done per key for one line can be reused for the next.
+    pub key_set: u32,
     /// Byte offset of the line's first character in the body.
     pub offset: usize,
 }
@@ -250,6 +254,8 @@ pub struct LineParser<'a> {
     previous_tags: usize,
     /// Measurement of the last valid line, if it had no escapes.
     previous_measurement: Option<&'a str>,
+    /// Number of the current list of keys (see [`Line::key_set`]).
+    key_set: u32,
 }
 
 impl<'a> LineParser<'a> {
@@ -267,6 +273,7 @@ impl<'a> LineParser<'a> {
             previous_keys: Vec::with_capacity(48),
             previous_tags: 0,
             previous_measurement: None,
+            key_set: 0,
         }
     }
 
@@ -317,6 +324,7 @@ impl<'a> LineParser<'a> {
                     fields: &self.fields,
                     timestamp,
                     line_number,
+                    key_set: self.key_set,
                     offset: start,
                 }))
             }
@@ -492,6 +500,7 @@ impl<'a> LineParser<'a> {
             && same_keys == self.tags.len() + self.fields.len()
             && self.tags.len() == self.previous_tags;
         if !repeated {
+            self.key_set = self.key_set.wrapping_add(1);
             self.check_names()?;
         }
         self.previous_measurement = match measurement.escapes {
