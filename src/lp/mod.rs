@@ -24,6 +24,7 @@
 //! ```
 
 mod error;
+mod lemire;
 mod number;
 mod scan;
 
@@ -227,6 +228,13 @@ static TAG_VALUE_STOP: ByteSet = ByteSet::new(b" \t\n,\\");
 static FIELD_KEY_STOP: ByteSet = ByteSet::new(b" \t\n,=\\");
 static VALUE_STOP: ByteSet = ByteSet::new(b" \t\n\r,");
 
+/// Which key [`LineParser::key`] reads.
+#[derive(Clone, Copy)]
+enum KeyKind {
+    Tag,
+    Field,
+}
+
 /// A located problem inside the line being parsed.
 struct Fail {
     pos: usize,
@@ -377,18 +385,9 @@ impl<'a> LineParser<'a> {
         let mut same_keys = 0;
         // Tag set.
         while b.get(pos) == Some(&b',') {
-            let key_start = pos + 1;
             let expected = self.expected_key(self.tags.len(), self.previous_tags);
-            let (key, after_key, same) =
-                self.name(key_start, &TAG_KEY_STOP, Escapes::Key, expected)?;
+            let (key, value_start, same) = self.key(pos + 1, KeyKind::Tag, expected)?;
             same_keys += same as usize;
-            if key.raw.is_empty() {
-                return fail(key_start, LineErrorKind::MissingTagKey);
-            }
-            if b.get(after_key) != Some(&b'=') {
-                return fail(key_start, LineErrorKind::TagWithoutEquals(quote(key.raw)));
-            }
-            let value_start = after_key + 1;
             let (value, after_value, _) =
                 self.name(value_start, &TAG_VALUE_STOP, Escapes::Key, None)?;
             if value.raw.is_empty() {
@@ -410,19 +409,10 @@ impl<'a> LineParser<'a> {
         // Field set.
         let mut newlines = 0;
         loop {
-            let key_start = pos;
             let index = self.previous_tags + self.fields.len();
             let expected = self.expected_key(index, self.previous_keys.len());
-            let (key, after_key, same) =
-                self.name(key_start, &FIELD_KEY_STOP, Escapes::Key, expected)?;
+            let (key, value_start, same) = self.key(pos, KeyKind::Field, expected)?;
             same_keys += same as usize;
-            if key.raw.is_empty() {
-                return fail(key_start, LineErrorKind::MissingFieldKey);
-            }
-            if b.get(after_key) != Some(&b'=') {
-                return fail(key_start, LineErrorKind::FieldWithoutEquals(quote(key.raw)));
-            }
-            let value_start = after_key + 1;
             let (value, value_end) = self.field_value(key, value_start, &mut newlines)?;
             self.fields.push(Field {
                 key,
@@ -508,6 +498,54 @@ impl<'a> LineParser<'a> {
             _ => None,
         };
         Ok((measurement, timestamp, end, newlines))
+    }
+
+    /// A tag or field key at `start` and the `=` after it. Returns the key, the position
+    /// of its value and whether it is `expected`.
+    #[inline(always)]
+    fn key(
+        &self,
+        start: usize,
+        kind: KeyKind,
+        expected: Option<&'a str>,
+    ) -> Step<(LpStr<'a>, usize, bool)> {
+        // Fast path: the previous line's key at this index, with its `=`. That key has no
+        // escapes and no stop bytes, so scanning would stop at the same `=`.
+        if let Some(expected) = expected {
+            let len = expected.len();
+            if same_bytes_at(self.bytes, start, self.offset_of(expected), len + 1) {
+                return Ok((
+                    LpStr::plain(self.slice(start, start + len)),
+                    start + len + 1,
+                    true,
+                ));
+            }
+        }
+        let stops = match kind {
+            KeyKind::Tag => &TAG_KEY_STOP,
+            KeyKind::Field => &FIELD_KEY_STOP,
+        };
+        let (key, end, _) = self.name(start, stops, Escapes::Key, None)?;
+        if key.raw.is_empty() {
+            return fail(
+                start,
+                match kind {
+                    KeyKind::Tag => LineErrorKind::MissingTagKey,
+                    KeyKind::Field => LineErrorKind::MissingFieldKey,
+                },
+            );
+        }
+        if self.bytes.get(end) != Some(&b'=') {
+            let name = quote(key.raw);
+            return fail(
+                start,
+                match kind {
+                    KeyKind::Tag => LineErrorKind::TagWithoutEquals(name),
+                    KeyKind::Field => LineErrorKind::FieldWithoutEquals(name),
+                },
+            );
+        }
+        Ok((key, end + 1, false))
     }
 
     /// Scans a name from `pos` up to a stop byte, honouring backslash escapes.

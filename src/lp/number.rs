@@ -5,6 +5,7 @@
 //! (Eisel-Lemire), other integers to the standard library; both are correct for all inputs.
 //! The grammar is checked here, so the fallbacks only ever see valid line protocol.
 
+use super::lemire::eisel_lemire;
 use super::scan::word;
 
 /// A parsed number and the index just past it.
@@ -182,6 +183,11 @@ pub(crate) fn parse_number(b: &[u8], pos: usize) -> Result<(Number, usize), Numb
     }
     let exact = significant <= 19 && mantissa <= (1u64 << 53) && (-22..=22).contains(&exponent);
     if !exact {
+        if significant <= KEPT_DIGITS {
+            if let Some(value) = eisel_lemire(mantissa, exponent) {
+                return Ok((Number::Float(if negative { -value } else { value }), pos));
+            }
+        }
         let value = slow_float(&b[start..pos])?;
         // The value is below 10^(significant + exponent), so only then can it overflow;
         // checking just then keeps the check off the common path.
