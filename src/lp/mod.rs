@@ -411,7 +411,18 @@ impl<'a> LineParser<'a> {
         loop {
             let index = self.previous_tags + self.fields.len();
             let expected = self.expected_key(index, self.previous_keys.len());
-            let (key, value_start, same) = self.key(pos, KeyKind::Field, expected)?;
+            let (key, value_start, same) = match self.key(pos, KeyKind::Field, expected) {
+                Ok(key) => key,
+                // A trailing comma after the last field is accepted (InfluxDB accepts it
+                // after one field). Checked only here, where the key is missing.
+                Err(_)
+                    if !self.fields.is_empty()
+                        && (b.get(pos) == Some(&b' ') || at_line_end(b, pos)) =>
+                {
+                    break
+                }
+                Err(fail) => return Err(fail),
+            };
             same_keys += same as usize;
             let (value, value_end) = self.field_value(key, value_start, &mut newlines)?;
             self.fields.push(Field {
@@ -420,16 +431,16 @@ impl<'a> LineParser<'a> {
                 raw_value: self.slice(value_start, value_end),
             });
             pos = value_end;
+            // A value ends at a separator or the line end.
             match b.get(pos) {
-                Some(b',') => {
-                    pos += 1;
-                    // A trailing comma after the last field is accepted (InfluxDB accepts it after one field).
-                    if matches!(b.get(pos), Some(b' ')) || at_line_end(b, pos) {
-                        break;
-                    }
-                }
+                Some(b',') => pos += 1,
+                None | Some(b' ' | b'\n' | b'\r') => break,
                 Some(b'\t') => return fail(pos, LineErrorKind::TabSeparator),
-                _ => break,
+                Some(_) => {
+                    let value = quote(self.slice(value_start, token_end(b, pos)));
+                    let key = quote(key.raw);
+                    return fail(value_start, LineErrorKind::InvalidFieldValue { key, value });
+                }
             }
         }
         // Timestamp.
@@ -679,18 +690,6 @@ impl<'a> LineParser<'a> {
                 )
             }
         };
-        // A value must be followed by a separator or the line end.
-        if let Some(&c) = b.get(value.1) {
-            if !VALUE_STOP.contains(c) {
-                return fail(
-                    pos,
-                    LineErrorKind::InvalidFieldValue {
-                        key: quote(key.raw),
-                        value: quote(self.slice(pos, token_end(b, value.1))),
-                    },
-                );
-            }
-        }
         Ok(value)
     }
 

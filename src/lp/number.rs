@@ -141,6 +141,12 @@ pub(crate) fn parse_number(b: &[u8], pos: usize) -> Result<(Number, usize), Numb
             };
             return Ok((Number::UInteger(value), pos + 1));
         }
+        Some(b'.' | b'e' | b'E') => {}
+        // A whole number below 10^15 < 2^53 is exact as it is (Telegraf writes many `0`s).
+        _ if int_digits <= 15 => {
+            let value = mantissa as f64;
+            return Ok((Number::Float(if negative { -value } else { value }), pos));
+        }
         _ => {}
     }
     // A float: D+ [. D+] [e [+-] D+]
@@ -214,8 +220,8 @@ fn slow_float(text: &[u8]) -> Result<f64, NumberError> {
     fast_float2::parse::<f64, _>(text).map_err(|_| NumberError::Syntax)
 }
 
-/// Parses a timestamp `-?[0-9]+` at `pos`; `Ok(None)` is never returned for valid syntax.
-#[inline]
+/// Parses a timestamp `-?[0-9]+` at `pos`.
+#[inline(always)]
 pub(crate) fn parse_timestamp(b: &[u8], pos: usize) -> Result<(i64, usize), NumberError> {
     let negative = b.get(pos) == Some(&b'-');
     let (value, _, count, end) = digits(b, pos + negative as usize, 0, 0);
