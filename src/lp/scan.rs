@@ -23,26 +23,53 @@ fn zero_lanes(w: u64) -> u64 {
     w.wrapping_sub(ONES) & !w & HIGHS
 }
 
-/// A set of bytes that end a token: a table for single bytes and the members for SWAR.
+/// The high bit set in each lane of `w` below `n` (at most 0x80); as for [`zero_lanes`],
+/// only the lowest set bit is meaningful.
+#[inline(always)]
+fn lanes_below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(ONES * n as u64) & !w & HIGHS
+}
+
+/// Bytes up to this one (controls and space) are tested together, as "below `LOW + 1`".
+const LOW: u8 = b' ';
+
+/// A set of bytes that end a token: a table for single bytes, and for SWAR one test for
+/// all members up to `' '` plus one per member above it.
 pub(crate) struct ByteSet {
     table: [bool; 256],
-    /// The members, the first repeated to fill six (a repeat costs nothing to test twice).
-    members: [u8; 6],
+    /// Whether any member is `' '` or below.
+    low: bool,
+    /// The members above `' '`, the first repeated to fill three (a repeat costs nothing to
+    /// test twice).
+    high: [u8; 3],
 }
 
 impl ByteSet {
-    /// The set of `bytes` (one to six of them).
+    /// The set of `bytes`, of which at most three are above `' '`.
     pub(crate) const fn new(bytes: &[u8]) -> ByteSet {
-        assert!(!bytes.is_empty() && bytes.len() <= 6);
         let mut table = [false; 256];
-        let mut members = [bytes[0]; 6];
+        let mut low = false;
+        let mut high = [0u8; 3];
+        let mut highs = 0;
         let mut i = 0;
         while i < bytes.len() {
-            table[bytes[i] as usize] = true;
-            members[i] = bytes[i];
+            let c = bytes[i];
+            table[c as usize] = true;
+            if c <= LOW {
+                low = true;
+            } else {
+                assert!(highs < 3, "at most three members above ' '");
+                high[highs] = c;
+                highs += 1;
+            }
             i += 1;
         }
-        ByteSet { table, members }
+        assert!(highs > 0, "at least one member above ' '");
+        while highs < 3 {
+            high[highs] = high[0];
+            highs += 1;
+        }
+        ByteSet { table, low, high }
     }
 
     /// Whether `c` is in the set.
@@ -56,13 +83,22 @@ impl ByteSet {
     pub(crate) fn find(&self, b: &[u8], mut pos: usize) -> usize {
         while let Some(w) = word(b, pos) {
             let mut hits = 0;
-            for &c in &self.members {
+            if self.low {
+                hits |= lanes_below(w, LOW + 1);
+            }
+            for &c in &self.high {
                 hits |= zero_lanes(w ^ (ONES * c as u64));
             }
-            if hits != 0 {
-                return pos + (hits.trailing_zeros() / 8) as usize;
+            if hits == 0 {
+                pos += 8;
+                continue;
             }
-            pos += 8;
+            let at = pos + (hits.trailing_zeros() / 8) as usize;
+            // The low test also flags control bytes outside the set (a `\r` in a name).
+            if b.get(at).is_some_and(|&c| self.contains(c)) {
+                return at;
+            }
+            pos = at + 1;
         }
         let tail = b.get(pos..).unwrap_or_default();
         tail.iter()
@@ -106,7 +142,7 @@ mod tests {
     #[test]
     fn find_matches_a_byte_loop_at_every_position_and_length() {
         let set = ByteSet::new(b" ,=\\\t\n");
-        let text = b"abc,defghij=klmnopq rstuvwxyz\\0123456789\tABCDEFGHIJKLMNOP\nxyz";
+        let text = b"abc,defghij=klmnopq rstuvwxyz\\0123456789\tABC\rDEF\x01GHIJKLMNOP\nxyz";
         for len in 0..=text.len() {
             let b = &text[..len];
             for pos in 0..=len {
