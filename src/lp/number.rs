@@ -67,8 +67,9 @@ fn eight_digit_value(w: u64) -> u64 {
 #[inline(always)]
 fn digits(b: &[u8], pos: usize, mut value: u64, mut kept: usize) -> (u64, usize, usize, usize) {
     let mut end = pos;
-    // Eight at a time while they fit: timestamps and long mantissas.
-    while kept + 8 <= KEPT_DIGITS {
+    // Eight at a time while they fit: timestamps and long mantissas. Most numbers are
+    // short, so the eighth byte is looked at first.
+    while kept + 8 <= KEPT_DIGITS && b.get(end + 7).is_some_and(u8::is_ascii_digit) {
         match word(b, end) {
             Some(w) if eight_digits(w) => {
                 value = value * 100_000_000 + eight_digit_value(w);
