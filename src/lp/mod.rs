@@ -235,8 +235,8 @@ enum KeyKind {
     Field,
 }
 
-/// A located problem inside the line being parsed. The kind is boxed so that every
-/// `Step` stays two words wide on the valid path, where it is only ever `Ok`.
+/// A located problem inside the line being parsed. The kind is boxed: errors are rare, and
+/// a small `Fail` keeps every step's result small on the valid path.
 struct Fail {
     pos: usize,
     kind: Box<LineErrorKind>,
