@@ -2,6 +2,10 @@
 # Builds the browser module for the validation page: www/pkg/linegate.js + linegate_bg.wasm.
 # Uses its own target dir (target/wasm-web) so it never waits on native builds.
 # Prints the wasm size (raw and gzip). Set WASM_OPT=0 to skip wasm-opt.
+#
+#   scripts/build-www.sh              the page's module, in www/pkg
+#   scripts/build-www.sh --node DIR   the same build with Node (CommonJS) glue, in DIR
+#                                     (scripts/bench-parse.sh measures it under Node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +24,21 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
+out=www/pkg
+glue=web
+if [ "${1:-}" = --node ]; then
+  out=${2:?usage: scripts/build-www.sh [--node DIR]}
+  glue=nodejs
+fi
+
 cargo build --release -q --target wasm32-unknown-unknown --features wasm --lib
-rm -rf www/pkg
-wasm-bindgen --target web --no-typescript --out-dir www/pkg \
+rm -rf "$out"
+wasm-bindgen --target "$glue" --no-typescript --out-dir "$out" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/linegate.wasm"
+if [ "$glue" = nodejs ]; then
+  # The glue is CommonJS; the root package.json says "module" (for the Worker's tests).
+  echo '{"type":"commonjs"}' > "$out/package.json"
+fi
 
 WASM_OPT_BIN=tests/www/node_modules/.bin/wasm-opt
 if [ "${WASM_OPT:-1}" != 0 ]; then
@@ -32,10 +47,10 @@ if [ "${WASM_OPT:-1}" != 0 ]; then
   fi
   "$WASM_OPT_BIN" -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types \
-    www/pkg/linegate_bg.wasm -o www/pkg/linegate_bg.wasm.opt
-  mv www/pkg/linegate_bg.wasm.opt www/pkg/linegate_bg.wasm
+    "$out/linegate_bg.wasm" -o "$out/linegate_bg.wasm.opt"
+  mv "$out/linegate_bg.wasm.opt" "$out/linegate_bg.wasm"
 fi
 
-raw=$(wc -c < www/pkg/linegate_bg.wasm)
-gz=$(gzip -9 -c www/pkg/linegate_bg.wasm | wc -c)
-echo "www/pkg/linegate_bg.wasm: $raw bytes raw, $gz bytes gzip -9"
+raw=$(wc -c < "$out/linegate_bg.wasm")
+gz=$(gzip -9 -c "$out/linegate_bg.wasm" | wc -c)
+echo "$out/linegate_bg.wasm: $raw bytes raw, $gz bytes gzip -9"

@@ -60,6 +60,7 @@ impl<'a> WriteBatch<'a> {
 
     /// Adds a validated line; `time` is its timestamp in nanoseconds (the caller supplies
     /// the ingest time for lines without one).
+    #[inline]
     pub fn push(&mut self, line: &Line<'_, 'a>, time: i64) {
         let table = match self.rows.last() {
             Some(last) if self.tables[last.table as usize] == line.measurement => last.table,
