@@ -10,16 +10,14 @@ use std::time::{Duration, Instant};
 use linegate::lp::{FieldValue, LineParser};
 use linegate::{Precision, WriteBatch};
 
-/// Fastest of `runs` timings of `f` (the least disturbed by other load on the machine).
-fn best<F: FnMut() -> u64>(runs: usize, mut f: F) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(f());
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
+/// Runs of each parser per corpus.
+const RUNS: usize = 5;
+
+/// How long one run of `f` takes.
+fn time<F: FnMut() -> u64>(mut f: F) -> Duration {
+    let start = Instant::now();
+    black_box(f());
+    start.elapsed()
 }
 
 /// linegate: every line fully validated, every value typed.
@@ -106,10 +104,15 @@ fn main() {
     ] {
         let mb = body.len() as f64 / 1e6;
         let count = body.lines().count() as f64;
-        let influx = best(2, || influxdb_parse(&body));
-        let ours = best(7, || linegate_parse(&body));
+        // The same number of runs for each, interleaved, so that both see the same
+        // moments of a shared machine; the fastest run of each counts.
         let chunks = requests(&body, 5000);
-        let batch = best(5, || linegate_batch(&chunks));
+        let (mut influx, mut ours, mut batch) = (Duration::MAX, Duration::MAX, Duration::MAX);
+        for _ in 0..RUNS {
+            influx = influx.min(time(|| influxdb_parse(&body)));
+            ours = ours.min(time(|| linegate_parse(&body)));
+            batch = batch.min(time(|| linegate_batch(&chunks)));
+        }
         for (parser, time) in [
             ("linegate (validate, typed values)", ours),
             ("linegate (validate + batch per 5 000-line request)", batch),

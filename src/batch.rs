@@ -14,7 +14,7 @@ struct RowIndex {
     fields: Range<u32>,
     time: i64,
     line_number: u32,
-    key_set: u32,
+    key_set: u64,
     offset: usize,
 }
 
@@ -35,9 +35,25 @@ pub struct Row<'b, 'a> {
     pub line_number: u32,
     /// The line's [`Line::key_set`]: rows with equal `key_set` have the same keys in the
     /// same order.
-    pub key_set: u32,
+    pub key_set: u64,
     /// Byte offset of the row's line in the body (see [`crate::LineError::locate`]).
     pub offset: usize,
+}
+
+impl Row<'_, '_> {
+    /// Whether `other` has this row's table, keys (in order) and field types, so that any
+    /// check of a row against a schema has the same outcome for both. Costs no string
+    /// comparison: the keys are compared through [`Row::key_set`].
+    pub fn same_shape(&self, other: &Row<'_, '_>) -> bool {
+        self.table_index == other.table_index
+            && self.key_set == other.key_set
+            && self.fields.len() == other.fields.len()
+            && self
+                .fields
+                .iter()
+                .zip(other.fields)
+                .all(|(a, b)| std::mem::discriminant(&a.value) == std::mem::discriminant(&b.value))
+    }
 }
 
 /// The accepted rows of a request, in input order, with their tables.

@@ -276,13 +276,7 @@ fn schema(batch: &WriteBatch<'_>, seed: Vec<TableReport>) -> (Vec<TableReport>, 
         let table = &mut tables[index[row.table_index]];
         table.rows += 1;
         // A row with the previous row's table, keys and field types adds nothing new.
-        let repeats = previous.is_some_and(|p| {
-            p.table_index == row.table_index
-                && p.key_set == row.key_set
-                && p.fields.iter().zip(row.fields).all(|(a, b)| {
-                    std::mem::discriminant(&a.value) == std::mem::discriminant(&b.value)
-                })
-        });
+        let repeats = previous.is_some_and(|p| p.same_shape(&row));
         if repeats {
             continue;
         }

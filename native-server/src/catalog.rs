@@ -350,7 +350,7 @@ fn check_existing(db: &DatabaseDef, batch: &WriteBatch<'_>) -> Option<Admitted> 
     let mut previous: Option<Row<'_, '_>> = None;
     for row in batch.rows() {
         if let Some(prev) = previous {
-            if same_shape(&prev, &row) {
+            if prev.same_shape(&row) {
                 continue;
             }
         }
@@ -373,21 +373,6 @@ fn check_existing(db: &DatabaseDef, batch: &WriteBatch<'_>) -> Option<Admitted> 
         tables,
         ..Admitted::default()
     })
-}
-
-/// Whether two rows have the same table, keys and field types (so the same check result).
-pub fn same_shape(a: &Row<'_, '_>, b: &Row<'_, '_>) -> bool {
-    a.table_index == b.table_index
-        && a.tags.len() == b.tags.len()
-        && a.fields.len() == b.fields.len()
-        && a.tags
-            .iter()
-            .zip(b.tags)
-            .all(|(x, y)| x.key.raw() == y.key.raw())
-        && a.fields.iter().zip(b.fields).all(|(x, y)| {
-            x.key.raw() == y.key.raw()
-                && std::mem::discriminant(&x.value) == std::mem::discriminant(&y.value)
-        })
 }
 
 /// Checks one row and adds what it needs; on a conflict nothing of the row is kept.

@@ -30,6 +30,7 @@ mod scan;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use error::{LineError, LineErrorKind, SchemaConflict, ORIGINAL_LINE_LIMIT};
 
@@ -213,10 +214,10 @@ pub struct Line<'p, 'a> {
     pub timestamp: Option<i64>,
     /// 1-based physical line number where the line starts.
     pub line_number: u32,
-    /// Names the line's list of tag and field keys within one parser: lines with the same
-    /// `key_set` have the same keys in the same order (the parser numbers each list as it
-    /// first sees it), so work done per key for one line can be reused for the next.
-    pub key_set: u32,
+    /// Names the line's list of tag and field keys: lines with the same `key_set` have the
+    /// same keys in the same order (each parser numbers the lists it sees, from a block of
+    /// numbers of its own), so work done per key for one line can be reused for the next.
+    pub key_set: u64,
     /// Byte offset of the line's first character in the body.
     pub offset: usize,
 }
@@ -251,6 +252,10 @@ fn fail<T>(pos: usize, kind: LineErrorKind) -> Step<T> {
     })
 }
 
+/// The next parser's block of [`Line::key_set`] numbers: 2^32 of them per parser, so that
+/// numbers from different parsers never meet.
+static KEY_SET_BLOCKS: AtomicU64 = AtomicU64::new(0);
+
 /// Walks a body line by line. See the [module documentation](self).
 pub struct LineParser<'a> {
     body: &'a str,
@@ -267,7 +272,7 @@ pub struct LineParser<'a> {
     /// Measurement of the last valid line, if it had no escapes.
     previous_measurement: Option<&'a str>,
     /// Number of the current list of keys (see [`Line::key_set`]).
-    key_set: u32,
+    key_set: u64,
 }
 
 impl<'a> LineParser<'a> {
@@ -285,7 +290,7 @@ impl<'a> LineParser<'a> {
             previous_keys: Vec::with_capacity(48),
             previous_tags: 0,
             previous_measurement: None,
-            key_set: 0,
+            key_set: KEY_SET_BLOCKS.fetch_add(1 << 32, Ordering::Relaxed),
         }
     }
 

@@ -377,3 +377,24 @@ fn missing_timestamps_take_the_truncated_ingest_time() {
         "cpu v=1 1700000123456789012\ncpu v=2 1700000000000000000\n"
     );
 }
+
+#[test]
+fn rows_have_the_same_shape_only_with_the_same_table_keys_and_types() {
+    let body = "m,a=1 x=1,y=2 1\nm,a=2 x=3,y=4 2\nm,a=3 x=5i,y=6 3\nm,b=1 x=1,y=2 4\n\
+                n,a=1 x=1,y=2 5\nm,a=4 y=1,x=2 6\nm,a\\ b=1 x=1,y=2 7\nm,a\\ b=2 x=1,y=2 8\n";
+    let accepted = validate_text(body, Precision::Second, 0, true).unwrap();
+    let rows: Vec<_> = accepted.batch.rows().collect();
+    let same = |i: usize, j: usize| rows[i].same_shape(&rows[j]);
+    assert!(same(0, 1), "same keys and types");
+    assert!(!same(1, 2), "an integer where a float was");
+    assert!(!same(0, 3), "another tag key");
+    assert!(!same(0, 4), "another table");
+    assert!(!same(0, 5), "the same keys in another order");
+    // Escaped keys are not numbered as repeats (a new set each time): never the same shape,
+    // which only costs the caller its shortcut.
+    assert!(!same(6, 7));
+    // The same text through two parsers: numbers from different parsers never meet.
+    let again = validate_text(body, Precision::Second, 0, true).unwrap();
+    let first_again = again.batch.rows().next().unwrap();
+    assert!(!rows[0].same_shape(&first_again));
+}
