@@ -19,6 +19,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo clippy (wasm32, feature wasm)"
 cargo clippy --target wasm32-unknown-unknown --features wasm --lib --test wasm -- -D warnings
 
+step "cargo doc (the core, every item; broken links and missing docs fail)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p linegate --no-deps --document-private-items
+
 # Two runs, not `--workspace`: the server's Parquet dependency switches flate2 to its zlib-rs
 # backend when both are built together, and the core's gzip tests compare error messages with
 # flate2's default (miniz) backend, the one InfluxDB 3 uses.

@@ -52,8 +52,8 @@
 //! );
 //! ```
 //!
-//! Features: `wasm` adds browser bindings (module [`wasm`]); `worker` adds the Cloudflare
-//! Worker that validates at the edge and forwards to storage (module [`worker`]).
+//! Features: `wasm` adds browser bindings (module `wasm`); `worker` adds the Cloudflare
+//! Worker that validates at the edge and forwards to storage (module `worker`).
 #![deny(missing_docs)]
 
 pub mod auth;
