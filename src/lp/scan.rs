@@ -107,31 +107,36 @@ impl ByteSet {
     }
 }
 
+/// The 16 bytes at `pos` as a little-endian integer, if the body has them.
+#[inline(always)]
+fn wide_word(b: &[u8], pos: usize) -> Option<u128> {
+    let bytes: [u8; 16] = b.get(pos..pos.checked_add(16)?)?.try_into().ok()?;
+    Some(u128::from_le_bytes(bytes))
+}
+
 /// Whether `b[x..x + len]` and `b[y..y + len]` hold the same bytes; `false` if either is
-/// out of bounds. Compares a word at a time; the last word overlaps the one before it.
+/// out of bounds. Names are short: up to 32 bytes take one or two 16-byte comparisons
+/// (masked, or overlapping), when the body has 16 bytes at each place.
 #[inline(always)]
 pub(crate) fn same_bytes_at(b: &[u8], x: usize, y: usize, len: usize) -> bool {
+    if (1..=32).contains(&len) {
+        if let (Some(p), Some(q)) = (wide_word(b, x), wide_word(b, y)) {
+            if len <= 16 {
+                let mask = u128::MAX >> (128 - 8 * len);
+                return (p ^ q) & mask == 0;
+            }
+            let (end_x, end_y) = (x + len - 16, y + len - 16);
+            if let (Some(p2), Some(q2)) = (wide_word(b, end_x), wide_word(b, end_y)) {
+                return p == q && p2 == q2;
+            }
+        }
+    }
     let (Some(xs), Some(ys)) = (
         b.get(x..x.saturating_add(len)),
         b.get(y..y.saturating_add(len)),
     ) else {
         return false;
     };
-    if len >= 8 {
-        let mut i = 0;
-        while i + 8 < len {
-            if word(xs, i) != word(ys, i) {
-                return false;
-            }
-            i += 8;
-        }
-        return word(xs, len - 8) == word(ys, len - 8);
-    }
-    // Shorter than a word: compare whole words masked to `len` bytes when the body has them.
-    if let (Some(wx), Some(wy)) = (word(b, x), word(b, y)) {
-        let mask = (1u64 << (8 * len)) - 1;
-        return (wx ^ wy) & mask == 0;
-    }
     xs == ys
 }
 
