@@ -1369,3 +1369,32 @@ fn the_limit_applies_to_unescaped_values() {
     let escaped = format!("{}s", r"\\".repeat(MAX_STRING_BYTES));
     assert_err(&format!("cpu v=\"{escaped}\""), 1, 8, K::TooLong);
 }
+
+#[test]
+fn control_bytes_inside_names_are_part_of_them() {
+    // The name scanner tests all bytes up to ' ' at once and then checks the byte it found:
+    // a control byte that ends nothing must stay in the name, at every offset in a word.
+    for pad in 0..10 {
+        let name = format!("{}a\rb\x01c\x1fd", "x".repeat(pad));
+        let line = ok(&format!("m\x02{name},t\x03{name}=v{name} f\x04{name}=1 1"));
+        assert_eq!(line.measurement, format!("m\x02{name}"));
+        assert_eq!(
+            line.tags,
+            tags(&[(&format!("t\x03{name}"), &format!("v{name}"))])
+        );
+        assert_eq!(line.fields, vec![(format!("f\x04{name}"), V::Float(1.0))]);
+    }
+}
+
+#[test]
+fn repeated_lines_with_one_key_changed_are_checked_again() {
+    // The second line repeats the first's keys but one, which makes a duplicate: the
+    // shortcut for repeated keys must not hide it.
+    let results = parse("m,a=1 x=1,y=2 1\nm,a=1 x=1,x=2 2\nm,a=1 x=1,y=2 3\n");
+    assert!(results[0].is_ok());
+    assert_eq!(
+        results[1].as_ref().unwrap_err().kind,
+        K::DuplicateField(s("x"))
+    );
+    assert!(results[2].is_ok());
+}
