@@ -1,8 +1,8 @@
-//! Byte scanning eight bytes at a time (SWAR: SIMD within a register).
+//! Byte search and comparison a word at a time (SWAR: SIMD within a register).
 //!
-//! Plain `u64` arithmetic, so the same code is fast natively and in wasm, and needs no
+//! Plain integer arithmetic, so the same code is fast natively and in wasm, and needs no
 //! `unsafe` and no target feature. Names, tag values and keys are short (5–20 bytes), where
-//! one or two word steps beat both a byte loop and 16-byte vector set-up.
+//! one or two word steps beat both a byte loop and vector set-up.
 
 /// `0x0101…01`: times a byte, that byte in every lane.
 const ONES: u64 = u64::from_le_bytes([1; 8]);
