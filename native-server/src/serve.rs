@@ -78,7 +78,7 @@ pub struct Args {
     /// Persist the buffer when its oldest row is this many seconds old.
     #[arg(long, default_value_t = 60)]
     persist_interval_secs: u64,
-    /// Refuse writes with 503 while this many MiB wait in memory (default: 2 × the persist size, which keeps a 10 M-line load under 1 GiB RSS).
+    /// Hold writes while this many MiB wait in memory, and refuse them with 503 if no persist makes room within 2 s (default: 2 × the persist size, which keeps a 10 M-line load under 1 GiB RSS).
     #[arg(long)]
     max_buffer_mib: Option<usize>,
     /// Time window of one Parquet file, in minutes.
@@ -154,6 +154,8 @@ async fn serve(args: Args) -> Result<(), String> {
         max_buffer_bytes: args
             .max_buffer_mib
             .map_or(2 * persist_bytes, |m| m.max(1) << 20),
+        // Below the 5 s request timeout of Telegraf and the client libraries.
+        busy_wait: Duration::from_secs(2),
         gen1_duration: Duration::from_secs(args.gen1_duration_mins.max(1) * 60),
     };
     let store = Store::open(config, objects, metrics.clone())

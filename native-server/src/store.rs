@@ -30,8 +30,13 @@ pub struct StoreConfig {
     pub persist_bytes: usize,
     /// Persist when the oldest buffered row is this old.
     pub persist_interval: Duration,
-    /// Refuse writes (503) while this many bytes wait in memory.
+    /// Hold writes while this many bytes wait in memory; refuse them (503) if no persist
+    /// makes room within `busy_wait`.
     pub max_buffer_bytes: usize,
+    /// How long a write waits for room before the 503. Waiting is backpressure a client
+    /// needs no retry logic for, and it resumes as soon as a persist ends, where a
+    /// `Retry-After` (whole seconds) keeps writers idle longer than a persist takes.
+    pub busy_wait: Duration,
     /// Width of the time window of one Parquet file.
     pub gen1_duration: Duration,
 }
@@ -64,6 +69,8 @@ pub struct Store {
     snapshotting: tokio::sync::Mutex<()>,
     /// Wakes the persister when the buffer passes its threshold.
     wake: Notify,
+    /// Wakes the writers waiting for room when a persist has freed buffer memory.
+    drained: Notify,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -146,15 +153,15 @@ impl Store {
             metrics,
             snapshotting: tokio::sync::Mutex::new(()),
             wake: Notify::new(),
+            drained: Notify::new(),
         }))
     }
 
     /// Stores a write: validates `body`, checks it against the catalog, logs it and buffers
     /// its rows. Resolves once the rows are durable (or logged, with `no_sync`).
     pub async fn write(&self, request: &WriteRequest, body: Vec<u8>) -> Result<Stored, WriteError> {
-        if lock(&self.buffers).bytes() >= self.config.max_buffer_bytes {
+        if !self.wait_for_room().await {
             self.metrics.busy();
-            self.wake.notify_one();
             return Err(WriteError::Unavailable { retry_after: 1 });
         }
         let now = now_nanos();
@@ -216,6 +223,25 @@ impl Store {
         }
         self.metrics.write(lines, stored_rows as u64, fields, bytes);
         Ok(rejected)
+    }
+
+    /// Whether the buffer is below its cap, waiting up to `busy_wait` for a persist to make
+    /// room when it is not.
+    async fn wait_for_room(&self) -> bool {
+        let deadline = tokio::time::Instant::now() + self.config.busy_wait;
+        loop {
+            // Registered before the check, so a persist ending in between still wakes us.
+            let drained = self.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            if lock(&self.buffers).bytes() < self.config.max_buffer_bytes {
+                return true;
+            }
+            self.wake.notify_one();
+            if tokio::time::timeout_at(deadline, drained).await.is_err() {
+                return false;
+            }
+        }
     }
 
     /// The catalog, locked.
@@ -382,6 +408,7 @@ impl Store {
             buffers.frozen.retain(|g| !Arc::ptr_eq(g, generation));
             self.metrics.buffer(buffers.bytes(), buffers.rows());
         }
+        self.drained.notify_waiters();
         self.metrics.persisted(count, rows);
         let wal_dir = self.config.data_dir.join("wal");
         for (number, path) in wal::segments(&wal_dir).map_err(|e| e.to_string())? {
@@ -468,6 +495,7 @@ mod tests {
             persist_bytes: usize::MAX,
             persist_interval: Duration::from_secs(3600),
             max_buffer_bytes,
+            busy_wait: Duration::from_millis(200),
             gen1_duration: Duration::from_secs(600),
         };
         Store::open(
@@ -487,7 +515,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn writes_wait_with_503_while_the_buffer_is_full_and_resume_after_a_snapshot() {
+    async fn a_full_buffer_holds_writes_until_a_persist_and_refuses_them_with_503_after_the_wait() {
         let dir = temp("busy");
         let store = open(&dir, 1).await;
         let req = request("db=b");
@@ -497,6 +525,16 @@ mod tests {
         assert_eq!(refused.headers(), [("Retry-After", "1".to_owned())]);
         store.snapshot().await.unwrap();
         store.write(&req, b"m f=3 3\n".to_vec()).await.unwrap();
+        // A write that arrives while the buffer is full waits for the persist instead.
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            let req = req.clone();
+            async move { store.write(&req, b"m f=4 4\n".to_vec()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "the write waits for room");
+        store.snapshot().await.unwrap();
+        waiting.await.unwrap().unwrap();
         let _ = std::fs::remove_dir_all(&dir);
     }
 
