@@ -19,7 +19,9 @@ fn main() {
     let body = corpus::telegraf(lines);
     let mut fields = 0;
     let mut rows = 0;
+    let mut fastest = f64::MAX;
     for _ in 0..passes {
+        let start = std::time::Instant::now();
         let mut parser = LineParser::new(&body, Precision::Nanosecond);
         let mut out = WriteBatch::new();
         while let Some(line) = parser.next_line() {
@@ -30,6 +32,11 @@ fn main() {
             }
         }
         rows += out.len();
+        fastest = fastest.min(start.elapsed().as_secs_f64());
     }
-    println!("{fields} fields, {rows} rows batched");
+    let mb = body.len() as f64 / 1e6;
+    println!(
+        "{fields} fields, {rows} rows batched, fastest pass {:.0} MB/s",
+        mb / fastest
+    );
 }

@@ -87,7 +87,7 @@ impl Precision {
     /// Converts a timestamp in this precision to nanoseconds since the epoch.
     ///
     /// Returns `None` when the result does not fit in an `i64`.
-    #[inline]
+    #[inline(always)]
     pub fn to_nanos(self, timestamp: i64) -> Option<i64> {
         let unit = match self.nanos_per_unit() {
             Some(unit) => unit,

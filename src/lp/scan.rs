@@ -140,6 +140,60 @@ pub(crate) fn same_bytes_at(b: &[u8], x: usize, y: usize, len: usize) -> bool {
     xs == ys
 }
 
+/// A text from earlier in the body, made ready to be looked for again at other places: its
+/// first 16 bytes are kept as one integer with a mask, so a comparison is one load, one
+/// `xor` and one `and` (and a second comparison only for the bytes past 16).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pattern {
+    /// Where the text is in the body.
+    offset: usize,
+    /// Its length in bytes.
+    len: usize,
+    /// Its first 16 bytes (little-endian), zero past its end.
+    head: u128,
+    /// The bytes of `head` that belong to the text.
+    mask: u128,
+}
+
+impl Pattern {
+    /// The `len` bytes at `offset` in `b`, if they are there.
+    pub(crate) fn new(b: &[u8], offset: usize, len: usize) -> Option<Pattern> {
+        let text = b.get(offset..offset.checked_add(len)?)?;
+        let kept = len.min(16);
+        let mut head = [0u8; 16];
+        head[..kept].copy_from_slice(&text[..kept]);
+        let mask = match kept {
+            0 => 0,
+            n => u128::MAX >> (128 - 8 * n),
+        };
+        Some(Pattern {
+            offset,
+            len,
+            head: u128::from_le_bytes(head),
+            mask,
+        })
+    }
+
+    /// The text's length in bytes.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether `b[pos..]` starts with the text.
+    #[inline(always)]
+    pub(crate) fn is_at(&self, b: &[u8], pos: usize) -> bool {
+        match wide_word(b, pos) {
+            Some(w) => {
+                (w ^ self.head) & self.mask == 0
+                    && (self.len <= 16
+                        || same_bytes_at(b, pos + 16, self.offset + 16, self.len - 16))
+            }
+            None => same_bytes_at(b, pos, self.offset, self.len),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +232,23 @@ mod tests {
         }
         // High bytes (UTF-8) never match.
         assert_eq!(set.find("ééééééééé,".as_bytes(), 0), 18);
+    }
+
+    #[test]
+    fn pattern_matches_like_a_slice_comparison() {
+        let b = b"usage_guest_nice=0,usage_guest_nice=1,usage_guest_nicE=2,a=1,a=2,u";
+        for offset in 0..b.len() {
+            for len in 0..=b.len() - offset {
+                let pattern = Pattern::new(b, offset, len).unwrap();
+                let text = &b[offset..offset + len];
+                for pos in 0..=b.len() + 1 {
+                    let expected = b.get(pos..).is_some_and(|rest| rest.starts_with(text));
+                    assert_eq!(pattern.is_at(b, pos), expected, "{offset} {len} {pos}");
+                }
+            }
+        }
+        assert!(Pattern::new(b, b.len() - 1, 2).is_none());
+        assert!(Pattern::new(b, usize::MAX, 2).is_none());
     }
 
     #[test]
