@@ -11,7 +11,7 @@ use linegate::lp::{FieldValue, LineParser};
 use linegate::{Precision, WriteBatch};
 
 /// Runs of each parser per corpus.
-const RUNS: usize = 5;
+const RUNS: usize = 9;
 
 /// How long one run of `f` takes.
 fn time<F: FnMut() -> u64>(mut f: F) -> Duration {

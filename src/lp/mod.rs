@@ -45,12 +45,12 @@ pub const MAX_STRING_BYTES: usize = 1 << 20;
 
 /// Which escapes apply to a piece of text; they differ by position in the line.
 ///
-/// A whole word (`repr(u64)`), so that an [`LpStr`] has no padding: with a one-byte tag,
+/// A whole word (`repr(usize)`), so that an [`LpStr`] has no padding: with a one-byte tag,
 /// moving a name or a [`FieldValue`] wrote the byte and read it back as part of a wider
 /// load, which the CPU cannot forward from the store: a stall on every name, about 5% of
 /// the parse time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u64)]
+#[repr(usize)]
 pub enum Escapes {
     /// The raw text contains no escape sequence: raw text and value are the same.
     None,
