@@ -37,7 +37,7 @@ pub use error::{LineError, LineErrorKind, SchemaConflict, ORIGINAL_LINE_LIMIT};
 use crate::precision::Precision;
 use error::{locate, quote};
 use number::{parse_number, parse_timestamp, Number, NumberError};
-use scan::{same_bytes_at, ByteSet, Pattern};
+use scan::{ByteSet, Pattern};
 
 /// Longest measurement, key, tag value or string value accepted, in bytes after unescaping
 /// (as InfluxDB 3).
@@ -277,7 +277,7 @@ pub struct LineParser<'a> {
     previous_keys: Vec<Pattern>,
     previous_tags: usize,
     /// Measurement of the last valid line, if it had no escapes.
-    previous_measurement: Option<&'a str>,
+    previous_measurement: Option<Pattern>,
     /// Number of the current list of keys (see [`Line::key_set`]).
     key_set: u64,
 }
@@ -388,7 +388,7 @@ impl<'a> LineParser<'a> {
     fn parse_line(&mut self, start: usize) -> Step<(LpStr<'a>, Option<i64>, usize, u32)> {
         let b = self.bytes;
         // Measurement.
-        let (measurement, mut pos, _) = self.name(
+        let (measurement, mut pos, same_measurement) = self.name(
             start,
             &MEASUREMENT_STOP,
             Escapes::Measurement,
@@ -524,10 +524,15 @@ impl<'a> LineParser<'a> {
             self.key_set = self.key_set.wrapping_add(1);
             self.check_names()?;
         }
-        self.previous_measurement = match measurement.escapes {
-            Escapes::None => Some(measurement.raw),
-            _ => None,
-        };
+        if !same_measurement {
+            self.previous_measurement = match measurement.escapes {
+                Escapes::None => {
+                    let raw = measurement.raw;
+                    Pattern::new(self.bytes, self.offset_of(raw), raw.len())
+                }
+                _ => None,
+            };
+        }
         Ok((measurement, timestamp, end, newlines))
     }
 
@@ -586,7 +591,7 @@ impl<'a> LineParser<'a> {
         start: usize,
         stops: &ByteSet,
         kind: Escapes,
-        expected: Option<&'a str>,
+        expected: Option<Pattern>,
     ) -> Step<(LpStr<'a>, usize, bool)> {
         let b = self.bytes;
         // Fast path: the same name as in the previous line (a valid name without escapes),
@@ -594,10 +599,7 @@ impl<'a> LineParser<'a> {
         if let Some(expected) = expected {
             let end = start + expected.len();
             if let Some(&next) = b.get(end) {
-                if stops.contains(next)
-                    && next != b'\\'
-                    && same_bytes_at(b, start, self.offset_of(expected), expected.len())
-                {
+                if stops.contains(next) && next != b'\\' && expected.is_at(b, start) {
                     return Ok((LpStr::plain(self.slice(start, end)), end, true));
                 }
             }

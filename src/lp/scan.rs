@@ -118,7 +118,7 @@ fn wide_word(b: &[u8], pos: usize) -> Option<u128> {
 /// out of bounds. Names are short: up to 32 bytes take one or two 16-byte comparisons
 /// (masked, or overlapping), when the body has 16 bytes at each place.
 #[inline(always)]
-pub(crate) fn same_bytes_at(b: &[u8], x: usize, y: usize, len: usize) -> bool {
+fn same_bytes_at(b: &[u8], x: usize, y: usize, len: usize) -> bool {
     if (1..=32).contains(&len) {
         if let (Some(p), Some(q)) = (wide_word(b, x), wide_word(b, y)) {
             if len <= 16 {
