@@ -79,6 +79,17 @@ fn digits(b: &[u8], pos: usize, mut value: u64, mut kept: usize) -> (u64, usize,
             _ => break,
         }
     }
+    if kept + 8 <= KEPT_DIGITS {
+        // The steps above stopped (with room for eight more) at a non-digit or the body's
+        // end within the next eight bytes: fewer than eight digits follow, all of them kept.
+        let tail = end;
+        while let Some(d) = b.get(end).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+            value = value * 10 + d as u64;
+            end += 1;
+        }
+        debug_assert!(end - tail < 8);
+        return (value, kept + (end - tail), end - pos, end);
+    }
     for &c in &b[end.min(b.len())..] {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
@@ -378,6 +389,41 @@ mod tests {
                     let text = format!("{}.{}{suffix}", &run[..point], &run[point..]);
                     let expected: f64 = text.trim_end_matches(suffix).parse().unwrap();
                     assert_eq!(float_prefix(&text).to_bits(), expected.to_bits(), "{text}");
+                }
+            }
+        }
+    }
+
+    /// `digits` against a byte-at-a-time reference, for every number of digits already
+    /// kept, every run length up to 30 and every kind of end.
+    #[test]
+    fn digits_match_a_byte_loop() {
+        fn reference(
+            b: &[u8],
+            pos: usize,
+            mut value: u64,
+            mut kept: usize,
+        ) -> (u64, usize, usize, usize) {
+            let mut end = pos;
+            while let Some(d) = b.get(end).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+                if kept < KEPT_DIGITS {
+                    value = value * 10 + d as u64;
+                    kept += 1;
+                }
+                end += 1;
+            }
+            (value, kept, end - pos, end)
+        }
+        let run = "918273645546372819012345678901";
+        for kept in 0..=KEPT_DIGITS {
+            let value = 10u64.pow(kept as u32) / 3;
+            for len in 0..=run.len() {
+                for suffix in ["", ",", " 1", "\n", "é", ".5e3 more bytes"] {
+                    let text = format!("x{}{suffix}", &run[..len]);
+                    let b = text.as_bytes();
+                    let got = digits(b, 1, value, kept);
+                    assert_eq!(got, reference(b, 1, value, kept), "{text} kept {kept}");
+                    assert!(got.1 <= KEPT_DIGITS);
                 }
             }
         }
