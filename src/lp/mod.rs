@@ -604,13 +604,12 @@ impl<'a> LineParser<'a> {
                 }
             }
         }
-        let mut pos = start;
+        let mut pos = stops.find(b, start);
         let mut escaped = false;
-        loop {
-            pos = stops.find(b, pos);
-            if b.get(pos) != Some(&b'\\') {
-                break;
-            }
+        // Backslashes are rare: only a name with one has more to scan and check.
+        let mut backslashes = false;
+        while b.get(pos) == Some(&b'\\') {
+            backslashes = true;
             let escapable: &[u8] = if kind == Escapes::Measurement {
                 b", \\"
             } else {
@@ -627,8 +626,9 @@ impl<'a> LineParser<'a> {
                 // Any other backslash stands for itself.
                 _ => pos += 1,
             }
+            pos = stops.find(b, pos);
         }
-        if pos > start && b[pos - 1] == b'\\' {
+        if backslashes && b[pos - 1] == b'\\' {
             return fail(pos - 1, LineErrorKind::EndsWithBackslash);
         }
         let raw = self.slice(start, pos);
