@@ -69,6 +69,7 @@ async fn every_acknowledged_batch_survives_sigkill() {
     let next_batch = Arc::new(AtomicU64::new(0));
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
     for round in 0..kills {
+        let acked_before = acknowledged.lock().unwrap().len();
         let server = Server::start(dir.path(), &flags);
         let stop = Arc::new(AtomicBool::new(false));
         let mut writers = Vec::new();
@@ -102,7 +103,17 @@ async fn every_acknowledged_batch_survives_sigkill() {
                 }
             }));
         }
-        // Let the writers run a varying while, then kill without warning.
+        // Let the writers run until this round has an acknowledged batch (a loaded machine
+        // can take a while to start the server), then a varying while; then kill without
+        // warning.
+        let waited = std::time::Instant::now();
+        while acknowledged.lock().unwrap().len() == acked_before {
+            assert!(
+                waited.elapsed() < Duration::from_secs(60),
+                "round {round}: no write was acknowledged within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         tokio::time::sleep(Duration::from_millis(400 + 137 * (round as u64 % 7))).await;
         server.kill();
         stop.store(true, Ordering::Relaxed);
@@ -113,10 +124,6 @@ async fn every_acknowledged_batch_survives_sigkill() {
         let server = Server::start(dir.path(), &flags);
         let stored = stored_batches(&server).await;
         let acked = acknowledged.lock().unwrap().clone();
-        assert!(
-            !acked.is_empty(),
-            "round {round}: no write was acknowledged"
-        );
         for batch in &acked {
             assert_eq!(
                 stored.get(batch),
