@@ -33,12 +33,12 @@ printf 'worker wasm: %d bytes raw (%.0f KiB), %d bytes gzip -9 (%.0f KiB)\n' "$r
 
 step "edge CPU per 5 000-line batch (release builds, best of 5 rounds of 40)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --release --target wasm32-unknown-unknown --features worker --test worker \
+  cargo test --release --target wasm32-unknown-unknown -p linegate-edge --test worker \
   -- --include-ignored edge_cpu --nocapture 2>&1 | grep '^edge cpu'
-cargo test -q --release --features worker --test worker -- --include-ignored edge_cpu --nocapture 2>&1 |
+cargo test -q --release -p linegate-edge --test worker -- --include-ignored edge_cpu --nocapture 2>&1 |
   grep '^edge cpu'
 
 step "latency and throughput through wrangler dev"
 BENCH_BATCH_OUT=$PWD/target/worker/bench-batch.lp \
-  cargo test -q --release --features worker --test worker -- --include-ignored dump_bench_batch >/dev/null
+  cargo test -q --release -p linegate-edge --test worker -- --include-ignored dump_bench_batch >/dev/null
 node tests/worker/bench-edge.mjs target/worker/bench-batch.lp

@@ -1,5 +1,6 @@
 #!/usr/bin/env sh
-# Builds the Cloudflare Worker (feature `worker`) into target/worker/edge with worker-build.
+# Builds the Cloudflare Worker (crate linegate-edge in edge/) into target/worker/edge with
+# worker-build.
 # wrangler runs it as the [build] command of wrangler.toml (`npx wrangler dev`,
 # `npx wrangler deploy`). Cargo builds in target/worker, apart from the native builds.
 #
@@ -30,4 +31,5 @@ fi
 export CARGO_TARGET_DIR="$PWD/target/worker"
 # wasm SIMD (Workers' V8 has it); the same flags for every wasm build in target/worker.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
-exec worker-build --release --out-dir target/worker/edge --features worker
+cd edge
+exec worker-build --release --out-dir "$CARGO_TARGET_DIR/edge"

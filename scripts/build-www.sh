@@ -31,10 +31,10 @@ if [ "${1:-}" = --node ]; then
   glue=nodejs
 fi
 
-cargo build --release -q --target wasm32-unknown-unknown --features wasm --lib
+cargo build --release -q --target wasm32-unknown-unknown -p linegate-wasm --lib
 rm -rf "$out"
-wasm-bindgen --target "$glue" --no-typescript --out-dir "$out" \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/linegate.wasm"
+wasm-bindgen --target "$glue" --no-typescript --out-dir "$out" --out-name linegate \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/linegate_wasm.wasm"
 if [ "$glue" = nodejs ]; then
   # The glue is CommonJS; the root package.json says "module" (for the Worker's tests).
   echo '{"type":"commonjs"}' > "$out/package.json"

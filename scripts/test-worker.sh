@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests of the Cloudflare Worker (feature `worker`): lints, the mapping tests natively and as
+# Tests of the Cloudflare Worker (crate linegate-edge in edge/): lints, the mapping tests natively and as
 # wasm-bindgen tests under Node, then the end-to-end test through `wrangler dev` in front of
 # linegate's native server (tests/worker/e2e.mjs). Installs what it needs (setup-worker.sh).
 #
@@ -18,17 +18,17 @@ step() { printf '\n==> %s\n' "$*"; }
 scripts/setup-worker.sh
 
 step "rustfmt --check (worker files)"
-rustfmt --edition 2021 --check src/worker.rs src/worker/*.rs tests/worker/main.rs
+cargo fmt -p linegate-edge -- --check
 
 step "cargo clippy (wasm32, feature worker)"
-cargo clippy --target wasm32-unknown-unknown --features worker --lib --test worker -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p linegate-edge --lib --test worker -- -D warnings
 
 step "worker mapping tests (native)"
-cargo test --features worker --test worker
+cargo test -p linegate-edge
 
 step "worker mapping tests (wasm-bindgen-test under Node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --target wasm32-unknown-unknown --features worker --test worker
+  cargo test --target wasm32-unknown-unknown -p linegate-edge --test worker
 
 step "build the worker (worker-build, as wrangler.toml does)"
 scripts/build-worker.sh

@@ -16,8 +16,8 @@ cargo fmt --all -- --check
 step "cargo clippy (native, all targets)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cargo clippy (wasm32, feature wasm)"
-cargo clippy --target wasm32-unknown-unknown --features wasm --lib --test wasm -- -D warnings
+step "cargo clippy (wasm32, the browser bindings)"
+cargo clippy --target wasm32-unknown-unknown -p linegate-wasm --lib --test wasm -- -D warnings
 
 step "cargo doc (the core, every item; broken links and missing docs fail)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p linegate --no-deps --document-private-items
@@ -32,7 +32,7 @@ cargo test -p linegate-server
 
 step "wasm-bindgen tests under Node"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --target wasm32-unknown-unknown --features wasm --test wasm
+  cargo test --target wasm32-unknown-unknown -p linegate-wasm --test wasm
 
 step "browser page: Playwright in headless Chromium against the page and the server"
 LINEGATE_BIN=target/debug/linegate scripts/test-www.sh

@@ -9,6 +9,21 @@ use crate::error::WriteError;
 /// Default cap on the raw and on the decoded body: 10 MiB, as InfluxDB 3.
 pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
 
+/// Gzip (one member) of `data` at a miniz compression `level` (0–10; 1 is fastest): what
+/// a shell sends when it forwards a body with `Content-Encoding: gzip`.
+pub fn gzip(data: &[u8], level: u8) -> Vec<u8> {
+    let deflated = miniz_oxide::deflate::compress_to_vec(data, level);
+    let mut out = Vec::with_capacity(deflated.len() + 18);
+    // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=unknown
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    out.extend_from_slice(&deflated);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
 /// How the body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContentEncoding {

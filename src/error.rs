@@ -92,17 +92,7 @@ impl WriteError {
 
     /// The `code` of a v2 error body.
     pub fn v2_code(&self) -> &'static str {
-        match self.status() {
-            400 => "invalid",
-            401 => "unauthorized",
-            403 => "forbidden",
-            404 => "not found",
-            405 => "method not allowed",
-            413 => "request too large",
-            415 => "unsupported media type",
-            503 => "unavailable",
-            _ => "internal error",
-        }
+        v2_code(self.status())
     }
 
     /// Extra response headers: `Allow` for 405, `Retry-After` for 503.
@@ -121,13 +111,7 @@ impl WriteError {
         let mut out = String::with_capacity(128);
         match (endpoint, self) {
             (Endpoint::V2, _) => {
-                out.push('{');
-                json::key(&mut out, "code");
-                json::string(&mut out, self.v2_code());
-                out.push(',');
-                json::key(&mut out, "message");
-                json::string(&mut out, &self.message(endpoint));
-                out.push('}');
+                return error_body(endpoint, self.status(), &self.message(endpoint))
             }
             (_, WriteError::Line(line)) => {
                 out.push('{');
@@ -153,12 +137,7 @@ impl WriteError {
                 }
                 out.push_str("]}");
             }
-            _ => {
-                out.push('{');
-                json::key(&mut out, "error");
-                json::string(&mut out, &self.message(endpoint));
-                out.push('}');
-            }
+            _ => return error_body(endpoint, self.status(), &self.message(endpoint)),
         }
         out
     }
@@ -211,6 +190,41 @@ impl WriteError {
     }
 }
 
+/// The `code` of a v2 error body for an HTTP status (InfluxDB 2.x's names).
+pub fn v2_code(status: u16) -> &'static str {
+    match status {
+        400 => "invalid",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not found",
+        405 => "method not allowed",
+        413 => "request too large",
+        415 => "unsupported media type",
+        422 => "unprocessable entity",
+        503 => "unavailable",
+        _ if status < 500 => "invalid",
+        _ => "internal error",
+    }
+}
+
+/// A request-level error body in the endpoint's shape: `{"error":…}` for v1 and v3,
+/// `{"code":…,"message":…}` for v2.
+pub fn error_body(endpoint: Endpoint, status: u16, message: &str) -> String {
+    let mut out = String::with_capacity(message.len() + 40);
+    out.push('{');
+    if endpoint == Endpoint::V2 {
+        json::key(&mut out, "code");
+        json::string(&mut out, v2_code(status));
+        out.push(',');
+        json::key(&mut out, "message");
+    } else {
+        json::key(&mut out, "error");
+    }
+    json::string(&mut out, message);
+    out.push('}');
+    out
+}
+
 fn line_object(out: &mut String, line: &LineError) {
     out.push('{');
     json::key(out, "error_message");
@@ -238,6 +252,20 @@ impl std::error::Error for WriteError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_error_bodies_for_any_status() {
+        assert_eq!(
+            error_body(Endpoint::V3, 403, "no \"way\""),
+            r#"{"error":"no \"way\""}"#
+        );
+        assert_eq!(
+            error_body(Endpoint::V2, 422, "x"),
+            r#"{"code":"unprocessable entity","message":"x"}"#
+        );
+        assert_eq!(v2_code(429), "invalid");
+        assert_eq!(v2_code(502), "internal error");
+    }
     use crate::lp::LineErrorKind;
 
     fn line() -> LineError {

@@ -52,8 +52,9 @@
 //! );
 //! ```
 //!
-//! Features: `wasm` adds browser bindings (module `wasm`); `worker` adds the Cloudflare
-//! Worker that validates at the edge and forwards to storage (module `worker`).
+//! The crate has no features and no runtime: the browser bindings (`www/bindings`, crate
+//! `linegate-wasm`), the Cloudflare Worker (`edge`, crate `linegate-edge`) and the native
+//! server (`native-server`) are thin crates on top of it.
 #![deny(missing_docs)]
 
 pub mod auth;
@@ -64,19 +65,17 @@ mod json;
 pub mod lp;
 mod params;
 mod precision;
+mod query;
 mod write;
-
-#[cfg(feature = "wasm")]
-pub mod wasm;
-
-#[cfg(feature = "worker")]
-pub mod worker;
 
 pub use auth::{Access, AuthScheme, Credentials, Scope, TokenHash, TokenStore};
 pub use batch::{Row, WriteBatch};
 pub use body::{BodyDecoder, ContentEncoding, DEFAULT_MAX_BODY};
-pub use error::WriteError;
+pub use error::{error_body, v2_code, WriteError};
 pub use lp::{LineError, LineErrorKind};
-pub use params::{check_database_name, query_pairs, Endpoint, WriteParams};
+pub use params::{
+    check_database_name, query_pairs, v1_database, v2_database, Endpoint, WriteParams,
+};
 pub use precision::Precision;
+pub use query::{QueryEndpoint, QueryFormat, QueryRequest, DEFAULT_CHUNK_SIZE};
 pub use write::{utf8, validate, validate_text, Accepted, RequestParts, WriteRequest};

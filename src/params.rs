@@ -90,43 +90,34 @@ pub struct WriteParams {
     pub no_sync: bool,
 }
 
-/// One `key=value` pair of a query string, decoded (`+` is a space, `%XX` a byte).
+/// The `key=value` pairs of a query string or form body, decoded as
+/// `application/x-www-form-urlencoded` (invalid UTF-8 shown as U+FFFD).
 pub fn query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
-    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (decode(key), decode(value))
-    })
+    form_urlencoded::parse(query.as_bytes())
 }
 
-/// `application/x-www-form-urlencoded` decoding; malformed `%` sequences stay as written.
-fn decode(text: &str) -> Cow<'_, str> {
-    if !text.contains(['+', '%']) {
-        return Cow::Borrowed(text);
+/// The database a v1 `db` and `rp` name, for writes and queries alike: `db`, or `db/rp`
+/// for a retention policy other than `autogen` or `default`. The policy is lower-cased
+/// first, as InfluxDB 3 does on write, so what `rp=MyRP` wrote, `rp=MyRP` reads.
+pub fn v1_database(db: &str, rp: Option<&str>) -> String {
+    let rp = rp.unwrap_or("").to_lowercase();
+    match rp.as_str() {
+        "" | "''" | "autogen" | "default" => db.to_owned(),
+        _ => format!("{db}/{rp}"),
     }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (
-                    bytes.get(i + 1).and_then(|&c| hex(c)),
-                    bytes.get(i + 2).and_then(|&c| hex(c)),
-                ) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
+}
+
+/// The database a v2 `bucket` names: the bucket itself, except that `db/autogen` and
+/// `db/default` are `db` (the v1 mapping, so both APIs reach the same data).
+pub fn v2_database(bucket: &str) -> &str {
+    match bucket.split_once('/') {
+        Some((db, rp))
+            if rp.eq_ignore_ascii_case("autogen") || rp.eq_ignore_ascii_case("default") =>
+        {
+            db
         }
-        i += 1;
+        _ => bucket,
     }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The raw values of the parameters an endpoint honours, each at most once.
@@ -222,11 +213,7 @@ impl WriteParams {
                         "failed to deserialize db/rp/precision in request: missing field `db`",
                     );
                 };
-                let rp = raw.rp.as_deref().unwrap_or("").to_lowercase();
-                let name = match rp.as_str() {
-                    "" | "''" | "autogen" | "default" => db.into_owned(),
-                    _ => format!("{db}/{rp}"),
-                };
+                let name = v1_database(&db, raw.rp.as_deref());
                 check_namespace(&name)?;
                 name
             }
@@ -235,18 +222,8 @@ impl WriteParams {
                     Some(bucket) if !bucket.is_empty() => bucket,
                     _ => return invalid("missing bucket value"),
                 };
-                if raw.org.as_deref() == Some("") {
-                    return invalid("org must not be empty when it is given");
-                }
-                let name = match bucket.split_once('/') {
-                    Some((db, rp))
-                        if rp.eq_ignore_ascii_case("autogen")
-                            || rp.eq_ignore_ascii_case("default") =>
-                    {
-                        db.to_owned()
-                    }
-                    _ => bucket.into_owned(),
-                };
+                // `org` is ignored, empty or not, as InfluxDB 3 does.
+                let name = v2_database(&bucket).to_owned();
                 check_namespace(&name)?;
                 name
             }

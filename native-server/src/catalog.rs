@@ -272,6 +272,12 @@ impl Catalog {
         Ok(removed)
     }
 
+    /// The admission of `batch` when every row fits database `database`'s tables as they
+    /// are (the steady state); `None` when something would change or a row conflicts.
+    pub fn admit_unchanged(&self, database: &str, batch: &WriteBatch<'_>) -> Option<Admitted> {
+        check_existing(self.databases.get(database)?, batch)
+    }
+
     /// Checks every row of `batch` against database `database`, creating what the accepted
     /// rows need (the database itself on first write, tables, columns) and saving the
     /// catalog if anything changed.

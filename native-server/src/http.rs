@@ -8,6 +8,10 @@
 //! | `/query` (InfluxQL, 1.x JSON) | GET, POST | read on the database |
 //! | `/api/v3/configure/database` | GET, POST, DELETE | admin |
 //! | `/api/v3/configure/token` | POST | admin |
+//!
+//! The token checks are extractors ([`Admin`], [`AuthorizedWrite`], [`AuthorizedQuery`]), so
+//! a handler that names one cannot run unauthorized; every failure is an [`ApiError`],
+//! rendered in the InfluxDB shape of the endpoint's clients.
 //! | `/ping` (GET, HEAD), `/health`, `/metrics`, `/` (the validation page) | GET | none |
 //!
 //! Every response carries `Access-Control-Allow-Origin: *` and `OPTIONS` preflights are
@@ -16,23 +20,24 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use futures::StreamExt;
 use linegate::{
-    check_database_name, query_pairs, Access, Credentials, Endpoint, RequestParts, Scope,
-    TokenStore, WriteError, WriteRequest,
+    check_database_name, error_body, query_pairs, Access, Credentials, Endpoint, QueryEndpoint,
+    QueryRequest, RequestParts, Scope, TokenStore, WriteError, WriteRequest,
 };
 use serde::Deserialize;
 
 use crate::auth::{Grant, Permission, Tokens};
 use crate::influxql::{self, Epoch};
 use crate::metrics::Metrics;
-use crate::query::{self, Format, QueryError};
+use crate::query::{self, QueryError};
 use crate::store::Store;
 
 /// What every handler shares.
@@ -117,31 +122,77 @@ async fn observe(State(state): Shared, request: Request, next: Next) -> Response
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
+    if let Some(WriteErrorKind(kind)) = response.extensions().get::<WriteErrorKind>() {
+        state.metrics.write_error(kind);
+    }
     state.metrics.request(path, response.status().as_u16());
     response
 }
 
-/// A core error as the endpoint's clients expect it.
-fn error_response(error: &WriteError, endpoint: Endpoint) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, error.body(endpoint)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    for (name, value) in error.headers() {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    }
-    response
+/// A failed request, as InfluxDB answers it.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A core error, in the body shape of the endpoint's clients.
+    Core(WriteError, Endpoint),
+    /// Any other failure: `{"error": message}`.
+    Status(StatusCode, String),
 }
 
-/// `{"error": message}` with a status, for the non-write routes.
-fn json_error(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "error": message }).to_string();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError::Status(status, message.into())
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> ApiError {
+        let status = match &error {
+            QueryError::DatabaseNotFound(_) => StatusCode::NOT_FOUND,
+            QueryError::Invalid(_) | QueryError::NotReadOnly(_) => StatusCode::BAD_REQUEST,
+            QueryError::Storage(message) => {
+                tracing::error!(%message, "query failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        ApiError::Status(status, error.message())
+    }
+}
+
+/// Marks a failed write's response so that [`observe`] counts it by kind.
+#[derive(Clone, Copy)]
+struct WriteErrorKind(&'static str);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body, extra) = match &self {
+            ApiError::Core(error, endpoint) => (
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                error.body(*endpoint),
+                error.headers(),
+            ),
+            ApiError::Status(status, message) => (
+                *status,
+                error_body(Endpoint::V3, status.as_u16(), message),
+                Vec::new(),
+            ),
+        };
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        for (name, value) in extra {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        if let ApiError::Core(error, _) = &self {
+            if let WriteError::Internal(message) = error {
+                tracing::error!(%message, "request failed");
+            }
+            response
+                .extensions_mut()
+                .insert(WriteErrorKind(error_kind(error)));
+        }
+        response
+    }
 }
 
 fn error_kind(error: &WriteError) -> &'static str {
@@ -163,59 +214,160 @@ fn error_kind(error: &WriteError) -> &'static str {
     }
 }
 
-fn parts<'r>(
-    method: &'r Method,
-    uri: &'r axum::http::Uri,
-    headers: &'r HeaderMap,
-) -> RequestParts<'r> {
+fn request_parts(parts: &Parts) -> RequestParts<'_> {
     RequestParts {
-        method: method.as_str(),
-        path: uri.path(),
-        query: uri.query(),
-        authorization: headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()),
-        content_encoding: headers.get(header::CONTENT_ENCODING).map(|v| v.as_bytes()),
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        authorization: parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes()),
+        content_encoding: parts
+            .headers
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.as_bytes()),
+    }
+}
+
+/// The request's token: `?p=` (on `/write` and `/query`) or the `Authorization` header.
+fn credentials(parts: &Parts) -> Result<Option<Credentials>, WriteError> {
+    let request = request_parts(parts);
+    Credentials::from_request(request.path, request.query, request.authorization)
+}
+
+/// Checks `credentials` for `access` to `database`, or for any valid token when the request
+/// names no database. `Ok` when the server runs without auth.
+fn authorize(
+    state: &AppState,
+    credentials: Option<&Credentials>,
+    database: Option<&str>,
+    access: Access,
+) -> Result<(), WriteError> {
+    let Some(tokens) = &state.tokens else {
+        return Ok(());
+    };
+    match database {
+        Some(db) => tokens.authorize(credentials, db, access),
+        None => credentials
+            .and_then(|c| tokens.scope(&c.hash()))
+            .map(|_| ())
+            .ok_or(WriteError::Unauthenticated),
+    }
+}
+
+/// A request made with an admin token (or to a server without auth).
+pub struct Admin;
+
+impl FromRequestParts<Arc<AppState>> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Admin, ApiError> {
+        let Some(tokens) = &state.tokens else {
+            return Ok(Admin);
+        };
+        let refuse = |e: WriteError| ApiError::Core(e, Endpoint::V3);
+        let credentials = credentials(parts).map_err(refuse)?;
+        match credentials.and_then(|c| tokens.scope(&c.hash())) {
+            Some(Scope::Admin) => Ok(Admin),
+            Some(_) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "this operation needs an admin token",
+            )),
+            None => Err(refuse(WriteError::Unauthenticated)),
+        }
+    }
+}
+
+/// A write request whose token may write its database; its body is still to be read.
+pub struct AuthorizedWrite(WriteRequest);
+
+impl FromRequestParts<Arc<AppState>> for AuthorizedWrite {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<AuthorizedWrite, ApiError> {
+        let endpoint = Endpoint::from_path(parts.uri.path()).unwrap_or(Endpoint::V3);
+        let request =
+            WriteRequest::parse(&request_parts(parts)).map_err(|e| ApiError::Core(e, endpoint))?;
+        authorize(
+            state,
+            request.credentials.as_ref(),
+            Some(&request.params.database),
+            Access::Write,
+        )
+        .map_err(|e| ApiError::Core(e, endpoint))?;
+        Ok(AuthorizedWrite(request))
+    }
+}
+
+/// A query request whose token may read its database (any valid token when it names none).
+pub struct AuthorizedQuery(QueryRequest);
+
+impl FromRequest<Arc<AppState>> for AuthorizedQuery {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: Request,
+        state: &Arc<AppState>,
+    ) -> Result<AuthorizedQuery, ApiError> {
+        let (parts, body) = request.into_parts();
+        let refuse = |e: WriteError| ApiError::Core(e, Endpoint::V3);
+        let endpoint = QueryEndpoint::from_path(parts.uri.path()).unwrap_or(QueryEndpoint::Sql);
+        let credentials = credentials(&parts).map_err(refuse)?;
+        let body = axum::body::to_bytes(body, state.max_body)
+            .await
+            .map_err(|_| {
+                refuse(WriteError::TooLarge {
+                    limit: state.max_body,
+                })
+            })?;
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let query = QueryRequest::parse(endpoint, parts.uri.query(), content_type, &body)
+            .map_err(refuse)?;
+        authorize(
+            state,
+            credentials.as_ref(),
+            query.database.as_deref(),
+            Access::Read,
+        )
+        .map_err(refuse)?;
+        Ok(AuthorizedQuery(query))
     }
 }
 
 /// The three write endpoints.
-async fn write(State(state): Shared, request: Request) -> Response {
-    let (head, body) = request.into_parts();
-    let endpoint = Endpoint::from_path(head.uri.path()).unwrap_or(Endpoint::V3);
-    let outcome = async {
-        let request = WriteRequest::parse(&parts(&head.method, &head.uri, &head.headers))?;
-        if let Some(tokens) = &state.tokens {
-            tokens.authorize(
-                request.credentials.as_ref(),
-                &request.params.database,
-                Access::Write,
-            )?;
-        }
-        let mut decoder = request.body_decoder(state.max_body);
-        let mut stream = body.into_data_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                WriteError::InvalidParameter(format!("error reading the request body: {e}"))
-            })?;
-            decoder.push(&chunk)?;
-        }
-        let body = decoder.finish()?;
-        state.store.write(&request, body).await
+async fn write(
+    State(state): Shared,
+    AuthorizedWrite(request): AuthorizedWrite,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let endpoint = request.endpoint;
+    let fail = |e: WriteError| ApiError::Core(e, endpoint);
+    let mut decoder = request.body_decoder(state.max_body);
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            fail(WriteError::InvalidParameter(format!(
+                "error reading the request body: {e}"
+            )))
+        })?;
+        decoder.push(&chunk).map_err(fail)?;
     }
-    .await;
-    match outcome {
-        Ok(rejected) if rejected.is_empty() => StatusCode::NO_CONTENT.into_response(),
-        Ok(rejected) => {
-            let error = WriteError::PartialWrite(rejected);
-            state.metrics.write_error(error_kind(&error));
-            error_response(&error, endpoint)
-        }
-        Err(error) => {
-            state.metrics.write_error(error_kind(&error));
-            if let WriteError::Internal(message) = &error {
-                tracing::error!(%message, "write failed");
-            }
-            error_response(&error, endpoint)
-        }
+    let body = decoder.finish().map_err(fail)?;
+    let rejected = state.store.write(&request, body).await.map_err(fail)?;
+    if rejected.is_empty() {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(fail(WriteError::PartialWrite(rejected)))
     }
 }
 
@@ -239,12 +391,7 @@ async fn health() -> Response {
         "checks": [],
         "version": env!("CARGO_PKG_VERSION"),
     });
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    json_response(StatusCode::OK, body.to_string())
 }
 
 async fn metrics(State(state): Shared) -> Response {
@@ -256,255 +403,59 @@ async fn metrics(State(state): Shared) -> Response {
         .into_response()
 }
 
-/// Why a request was refused before its handler did anything: a status and a message.
-struct Refusal(StatusCode, String);
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        json_error(self.0, &self.1)
-    }
+fn json_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// Checks the request's token for `access` to `database`, or for admin when `database` is
-/// `None`. `Ok` when the server runs without auth.
-fn authorize(
-    state: &AppState,
-    method: &Method,
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
-    database: Option<&str>,
-    access: Access,
-) -> Result<(), Refusal> {
-    let Some(tokens) = &state.tokens else {
-        return Ok(());
-    };
-    let refuse = |e: WriteError| {
-        Refusal(
-            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED),
-            e.message(Endpoint::V3),
-        )
-    };
-    let request = parts(method, uri, headers);
-    let credentials = Credentials::from_request(request.path, request.query, request.authorization)
-        .map_err(refuse)?;
-    match database {
-        Some(db) => tokens
-            .authorize(credentials.as_ref(), db, access)
-            .map_err(refuse),
-        None => {
-            let credentials = credentials
-                .ok_or(WriteError::Unauthenticated)
-                .map_err(refuse)?;
-            match tokens.scope(&credentials.hash()) {
-                Some(Scope::Admin) => Ok(()),
-                Some(_) => Err(Refusal(
-                    StatusCode::FORBIDDEN,
-                    "this operation needs an admin token".into(),
-                )),
-                None => Err(refuse(WriteError::Unauthenticated)),
-            }
-        }
-    }
-}
-
-fn owned_pairs(query: &str) -> Vec<(String, String)> {
-    query_pairs(query)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-#[derive(Deserialize, Default)]
-struct QueryParams {
-    db: Option<String>,
-    q: Option<String>,
-    format: Option<String>,
-}
-
-/// Reads `db`, `q` and `format` from the query string and, for POST, a JSON or form body.
-fn query_params(
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<QueryParams, String> {
-    let mut params = QueryParams::default();
-    let mut apply = |pairs: Vec<(String, String)>| {
-        for (key, value) in pairs {
-            match key.as_str() {
-                "db" => params.db = Some(value),
-                "q" => params.q = Some(value),
-                "format" => params.format = Some(value),
-                _ => {}
-            }
-        }
-    };
-    apply(owned_pairs(uri.query().unwrap_or("")));
-    if !body.is_empty() {
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/json");
-        if content_type.starts_with("application/x-www-form-urlencoded") {
-            let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
-            apply(owned_pairs(text));
-        } else {
-            let json: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|e| format!("the request body is not a JSON object: {e}"))?;
-            let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-            apply(
-                ["db", "q", "format"]
-                    .iter()
-                    .filter_map(|k| field(k).map(|v| (k.to_string(), v)))
-                    .collect(),
-            );
-        }
-    }
-    Ok(params)
-}
-
+/// `/api/v3/query_sql`: SQL, answered in the requested format.
 async fn query_sql(
     State(state): Shared,
-    method: Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = match query_params(&uri, &headers, &body) {
-        Ok(p) => p,
-        Err(message) => return json_error(StatusCode::BAD_REQUEST, &message),
-    };
-    let (Some(db), Some(q)) = (params.db.filter(|d| !d.is_empty()), params.q) else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "missing query parameters 'db' and 'q'",
-        );
-    };
-    let Some(format) = Format::parse(params.format.as_deref().unwrap_or("json")) else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "unknown format: expected json, jsonl, csv or pretty",
-        );
-    };
-    if let Err(response) = authorize(&state, &method, &uri, &headers, Some(&db), Access::Read) {
-        return response.into_response();
-    }
-    let result = query::run(&state.store, &db, &q)
-        .await
-        .and_then(|batches| query::encode(&batches, format));
-    match result {
-        Ok(body) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, format.content_type())],
-            body,
-        )
-            .into_response(),
-        Err(QueryError::DatabaseNotFound(db)) => {
-            json_error(StatusCode::NOT_FOUND, &format!("database not found: {db}"))
-        }
-        Err(QueryError::Invalid(message)) => json_error(StatusCode::BAD_REQUEST, &message),
-        Err(QueryError::Storage(message)) => {
-            tracing::error!(%message, "query failed");
-            json_error(StatusCode::INTERNAL_SERVER_ERROR, &message)
-        }
-    }
+    AuthorizedQuery(request): AuthorizedQuery,
+) -> Result<Response, ApiError> {
+    let database = request.database.unwrap_or_default();
+    let batches = query::run(&state.store, &database, &request.q).await?;
+    let body = query::encode(&batches, request.format)?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, request.format.content_type())],
+        body,
+    )
+        .into_response())
 }
 
 /// v1 `/query`: InfluxQL, answered in 1.x's JSON shape.
 async fn query_influxql(
     State(state): Shared,
-    method: Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut pairs = owned_pairs(uri.query().unwrap_or(""));
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
-    if form {
-        pairs.extend(owned_pairs(std::str::from_utf8(&body).unwrap_or("")));
-    } else if !body.is_empty() && !pairs.iter().any(|(k, _)| k == "q") {
-        pairs.push(("q".into(), String::from_utf8_lossy(&body).into_owned()));
-    }
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    let Some(q) = get("q").filter(|q| !q.trim().is_empty()) else {
-        return json_error(StatusCode::BAD_REQUEST, "missing required parameter \"q\"");
-    };
-    let epoch = match Epoch::parse(get("epoch")) {
-        Ok(e) => e,
-        Err(message) => return json_error(StatusCode::BAD_REQUEST, &message),
-    };
-    let database = get("db")
-        .filter(|d| !d.is_empty())
-        .map(|db| match get("rp") {
-            None | Some("" | "autogen" | "default") => db.to_owned(),
-            Some(rp) => format!("{db}/{rp}"),
-        });
-    if let Err(response) = match &database {
-        Some(db) => authorize(&state, &method, &uri, &headers, Some(db), Access::Read),
-        None => authorize_any(&state, &method, &uri, &headers),
-    } {
-        return response.into_response();
-    }
-    let result = influxql::run(&state.store, database.as_deref(), q, epoch).await;
-    let body = if get("pretty") == Some("true") {
+    AuthorizedQuery(request): AuthorizedQuery,
+) -> Result<Response, ApiError> {
+    influxql::check_read_only(&request.q)?;
+    let epoch = Epoch::new(request.epoch);
+    let result = influxql::run(&state.store, request.database.as_deref(), &request.q, epoch).await;
+    let body = if request.pretty {
         serde_json::to_string_pretty(&result).unwrap_or_default()
     } else {
         result.to_string()
     };
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
+    Ok(json_response(StatusCode::OK, body))
 }
 
-/// Any valid token (for statements that name no database, like `SHOW DATABASES`).
-fn authorize_any(
-    state: &AppState,
-    method: &Method,
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
-) -> Result<(), Refusal> {
-    let Some(tokens) = &state.tokens else {
-        return Ok(());
-    };
-    let request = parts(method, uri, headers);
-    let unauthorized = || Refusal(StatusCode::UNAUTHORIZED, "unauthorized access".into());
-    match Credentials::from_request(request.path, request.query, request.authorization) {
-        Ok(Some(credentials)) if tokens.scope(&credentials.hash()).is_some() => Ok(()),
-        _ => Err(unauthorized()),
-    }
+/// Runs blocking file work (catalog, manifest and token saves) off the async executor.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
-async fn list_databases(
-    State(state): Shared,
-    method: Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(response) = authorize(&state, &method, &uri, &headers, None, Access::Read) {
-        return response.into_response();
-    }
+async fn list_databases(State(state): Shared, _: Admin) -> Response {
     let names: Vec<serde_json::Value> = state
         .store
         .catalog()
         .databases()
         .map(|db| serde_json::json!({ "iox::database": db.name }))
         .collect();
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::Value::from(names).to_string(),
-    )
-        .into_response()
+    json_response(StatusCode::OK, serde_json::Value::from(names).to_string())
 }
 
 #[derive(Deserialize)]
@@ -514,58 +465,54 @@ struct DatabaseBody {
 
 async fn create_database(
     State(state): Shared,
-    method: Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
+    _: Admin,
     body: Bytes,
-) -> Response {
-    if let Err(response) = authorize(&state, &method, &uri, &headers, None, Access::Write) {
-        return response.into_response();
-    }
+) -> Result<StatusCode, ApiError> {
     let Ok(DatabaseBody { db }) = serde_json::from_slice(&body) else {
-        return json_error(
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "expected a JSON body like {\"db\": \"name\"}",
-        );
+        ));
     };
-    if let Err(e) = check_database_name(&db) {
-        return json_error(StatusCode::BAD_REQUEST, &e.message(Endpoint::V3));
-    }
-    match state.store.create_database(&db) {
-        Ok(true) => StatusCode::OK.into_response(),
-        Ok(false) => json_error(
+    check_database_name(&db).map_err(|e| ApiError::Core(e, Endpoint::V3))?;
+    let store = state.store.clone();
+    match blocking(move || store.create_database(&db)).await? {
+        Ok(true) => Ok(StatusCode::OK),
+        Ok(false) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "attempted to create a resource that already exists",
-        ),
-        Err(e) => json_error(
+        )),
+        Err(e) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("saving the catalog failed: {e}"),
-        ),
+            format!("saving the catalog failed: {e}"),
+        )),
     }
 }
 
 async fn delete_database(
     State(state): Shared,
-    method: Method,
+    _: Admin,
     uri: axum::http::Uri,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(response) = authorize(&state, &method, &uri, &headers, None, Access::Write) {
-        return response.into_response();
-    }
-    let Some((_, db)) = owned_pairs(uri.query().unwrap_or(""))
-        .into_iter()
+) -> Result<StatusCode, ApiError> {
+    let Some(db) = query_pairs(uri.query().unwrap_or(""))
         .find(|(k, _)| k == "db")
+        .map(|(_, v)| v.into_owned())
     else {
-        return json_error(StatusCode::BAD_REQUEST, "missing query parameter 'db'");
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing query parameter 'db'",
+        ));
     };
     match state.store.delete_database(&db).await {
-        Ok(true) => StatusCode::OK.into_response(),
-        Ok(false) => json_error(StatusCode::NOT_FOUND, &format!("database not found: {db}")),
-        Err(e) => json_error(
+        Ok(true) => Ok(StatusCode::OK),
+        Ok(false) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("database not found: {db}"),
+        )),
+        Err(e) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("deleting the database failed: {e}"),
-        ),
+            format!("deleting the database failed: {e}"),
+        )),
     }
 }
 
@@ -582,39 +529,27 @@ struct TokenBody {
     permission: Option<String>,
 }
 
-async fn create_token(
-    State(state): Shared,
-    method: Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn create_token(State(state): Shared, _: Admin, body: Bytes) -> Result<Response, ApiError> {
     let Some(tokens) = state.tokens.clone() else {
-        return json_error(
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "the server runs without authentication; it has no tokens",
-        );
+        ));
     };
-    if let Err(response) = authorize(&state, &method, &uri, &headers, None, Access::Write) {
-        return response.into_response();
-    }
-    let request: TokenBody = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                &format!("invalid token request: {e}"),
-            )
-        }
-    };
+    let request: TokenBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("invalid token request: {e}"),
+        )
+    })?;
     let grant = if request.admin {
         Grant::Admin
     } else {
         let Some(database) = request.database.filter(|d| !d.is_empty()) else {
-            return json_error(
+            return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "a token needs \"admin\": true or a \"database\"",
-            );
+            ));
         };
         let mut permissions = Vec::new();
         for p in request.permission.as_deref().unwrap_or("write").split(',') {
@@ -622,12 +557,10 @@ async fn create_token(
                 "read" => permissions.push(Permission::Read),
                 "write" => permissions.push(Permission::Write),
                 other => {
-                    return json_error(
+                    return Err(ApiError::new(
                         StatusCode::BAD_REQUEST,
-                        &format!(
-                            "unknown permission '{other}': expected read, write or read,write"
-                        ),
-                    )
+                        format!("unknown permission '{other}': expected read, write or read,write"),
+                    ))
                 }
             }
         }
@@ -637,18 +570,22 @@ async fn create_token(
         }
     };
     let name = request.name.unwrap_or_else(|| "token".to_owned());
-    match tokens.create(&name, grant) {
-        Ok(token) => (
-            StatusCode::CREATED,
-            [(header::CONTENT_TYPE, "application/json")],
-            serde_json::json!({ "name": name, "token": token }).to_string(),
-        )
-            .into_response(),
-        Err(e) => json_error(
+    let created = {
+        let name = name.clone();
+        blocking(move || tokens.create(&name, grant)).await?
+    };
+    let token = created.map_err(|e| {
+        ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("saving the token failed: {e}"),
-        ),
-    }
+            format!("saving the token failed: {e}"),
+        )
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "name": name, "token": token }).to_string(),
+    )
+        .into_response())
 }
 
 /// The browser validation page (`www/`), embedded in the binary.
@@ -658,15 +595,14 @@ async fn create_token(
 #[exclude = "*.md"]
 struct Page;
 
-async fn page(method: Method, uri: axum::http::Uri) -> Response {
+async fn page(method: Method, uri: axum::http::Uri) -> Result<Response, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not found");
     if method != Method::GET && method != Method::HEAD {
-        return json_error(StatusCode::NOT_FOUND, "not found");
+        return Err(not_found());
     }
     let path = uri.path().trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
-    let Some(file) = Page::get(path) else {
-        return json_error(StatusCode::NOT_FOUND, "not found");
-    };
+    let file = Page::get(path).ok_or_else(not_found)?;
     let content_type = match path.rsplit('.').next() {
         Some("html") => "text/html; charset=utf-8",
         Some("js" | "mjs") => "text/javascript; charset=utf-8",
@@ -678,10 +614,10 @@ async fn page(method: Method, uri: axum::http::Uri) -> Response {
         Some("ico") => "image/x-icon",
         _ => "application/octet-stream",
     };
-    (
+    Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, content_type)],
         Body::from(file.data.into_owned()),
     )
-        .into_response()
+        .into_response())
 }

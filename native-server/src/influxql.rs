@@ -18,23 +18,9 @@ use crate::store::Store;
 pub struct Epoch(Option<i64>);
 
 impl Epoch {
-    /// Parses the `epoch` parameter (`ns`, `u`, `µ`, `ms`, `s`, `m`, `h`); absent → RFC 3339.
-    pub fn parse(value: Option<&str>) -> Result<Epoch, String> {
-        let unit = match value {
-            None | Some("") => return Ok(Epoch(None)),
-            Some("ns" | "n") => 1,
-            Some("u" | "µ" | "us") => 1_000,
-            Some("ms") => 1_000_000,
-            Some("s") => 1_000_000_000,
-            Some("m") => 60_000_000_000,
-            Some("h") => 3_600_000_000_000,
-            Some(other) => {
-                return Err(format!(
-                    "invalid epoch '{other}': expected one of ns, u, µ, ms, s, m, h"
-                ))
-            }
-        };
-        Ok(Epoch(Some(unit)))
+    /// Times as integers in `unit` (the request's `epoch`); `None` → RFC 3339 strings.
+    pub fn new(unit: Option<linegate::Precision>) -> Epoch {
+        Epoch(unit.and_then(linegate::Precision::nanos_per_unit))
     }
 
     fn format(self, nanos: i64) -> Value {
@@ -44,6 +30,25 @@ impl Epoch {
                 .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
         }
     }
+}
+
+/// Refuses the whole request before any statement runs when one of its `SELECT`s would write
+/// (`SELECT … INTO`): a query never changes anything.
+pub fn check_read_only(q: &str) -> Result<(), QueryError> {
+    for statement in split_statements(q) {
+        let select = statement
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("SELECT"));
+        // A SELECT the translator cannot handle fails on its own when it runs.
+        if let (true, Ok((sql, _))) = (select, to_sql(&statement)) {
+            match query::parse_read_only(&sql) {
+                Err(refused @ QueryError::NotReadOnly(_)) => return Err(refused),
+                _ => continue,
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs every statement of `q` and returns 1.x's `{"results":[…]}` body.
@@ -140,9 +145,8 @@ async fn statement_result(
             let batches = query::run(store, database, &sql)
                 .await
                 .map_err(|e| match e {
-                    QueryError::DatabaseNotFound(db) => format!("database not found: {db}"),
                     QueryError::Invalid(message) => format!("error in statement: {message}"),
-                    QueryError::Storage(message) => message,
+                    other => other.message(),
                 })?;
             Ok(series(&table, &batches, aggregate, epoch)
                 .into_iter()
@@ -462,13 +466,12 @@ mod tests {
     #[test]
     fn epochs() {
         assert_eq!(
-            Epoch::parse(Some("ms")).unwrap().format(1_500_000_000),
+            Epoch::new(Some(linegate::Precision::Millisecond)).format(1_500_000_000),
             json!(1500)
         );
         assert_eq!(
-            Epoch::parse(None).unwrap().format(1_500_000_000),
+            Epoch::new(None).format(1_500_000_000),
             json!("1970-01-01T00:00:01.500Z")
         );
-        assert!(Epoch::parse(Some("x")).is_err());
     }
 }

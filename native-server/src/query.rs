@@ -1,5 +1,11 @@
 //! Queries: SQL with DataFusion over a database's Parquet files and buffered rows, answered
 //! like InfluxDB 3's `/api/v3/query_sql` (JSON array, JSON lines, CSV or a pretty table).
+//!
+//! A query reads and nothing else, whatever the token: the statement must be a query (a
+//! `SELECT` without `INTO`, `EXPLAIN` of one, `SHOW TABLES`, `SHOW COLUMNS`), the plan is checked
+//! again with DDL, DML and statements disallowed, the session sees only the requested
+//! database's tables and the store's own object store (no local file system, no spilling to
+//! disk). Only the admin API changes anything.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,52 +14,23 @@ use arrow::array::RecordBatch;
 use datafusion::common::config::Dialect;
 use datafusion::common::TableReference;
 use datafusion::datasource::MemTable;
-use datafusion::execution::context::{SessionConfig, SessionContext};
+use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::object_store::ObjectStoreRegistry;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::ParquetReadOptions;
-use object_store::ObjectStoreExt;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{self, SetExpr, Statement};
+use object_store::{ObjectStore, ObjectStoreExt};
 use url::Url;
+
+use linegate::QueryFormat;
 
 use crate::buffer::adapt;
 use crate::store::Store;
 
 /// The URL under which the store's object store is registered with DataFusion.
 const STORE_URL: &str = "linegate://store/";
-
-/// The output formats of `/api/v3/query_sql`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// A JSON array of row objects (the default).
-    Json,
-    /// One JSON object per line.
-    JsonLines,
-    /// CSV with a header row.
-    Csv,
-    /// A text table.
-    Pretty,
-}
-
-impl Format {
-    /// Parses the `format` parameter.
-    pub fn parse(name: &str) -> Option<Format> {
-        match name {
-            "json" => Some(Format::Json),
-            "jsonl" => Some(Format::JsonLines),
-            "csv" => Some(Format::Csv),
-            "pretty" => Some(Format::Pretty),
-            _ => None,
-        }
-    }
-
-    /// The response's content type.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Json => "application/json",
-            Format::JsonLines => "application/jsonl",
-            Format::Csv => "text/csv",
-            Format::Pretty => "text/plain; charset=utf-8",
-        }
-    }
-}
 
 /// Why a query failed.
 #[derive(Debug)]
@@ -62,27 +39,143 @@ pub enum QueryError {
     DatabaseNotFound(String),
     /// The query could not be planned or run (400).
     Invalid(String),
+    /// The statement would change something or touch a file (400); names what it is.
+    NotReadOnly(String),
     /// A persisted file cannot be read (500): rows would be missing, so no answer is given.
     Storage(String),
 }
 
-/// Runs `sql` against database `database` and returns its result batches.
-pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
-    let sources = store
-        .sources(database)
-        .ok_or_else(|| QueryError::DatabaseNotFound(database.to_owned()))?;
+impl QueryError {
+    /// The message of the `{"error": …}` body.
+    pub fn message(&self) -> String {
+        match self {
+            QueryError::DatabaseNotFound(db) => format!("database not found: {db}"),
+            QueryError::Invalid(message) | QueryError::Storage(message) => message.clone(),
+            QueryError::NotReadOnly(what) => {
+                format!("only read-only queries are allowed: {what}")
+            }
+        }
+    }
+}
+
+/// Parses `sql` as one DataFusion statement and refuses anything but a read-only query.
+pub fn parse_read_only(sql: &str) -> Result<DfStatement, QueryError> {
+    let state = SessionContext::new().state();
+    let statement = state
+        .sql_to_statement(sql, &Dialect::default())
+        .map_err(|e| QueryError::Invalid(e.to_string()))?;
+    refuse_writes(&statement)?;
+    Ok(statement)
+}
+
+/// `Ok` for the statements that only read; otherwise the name of what the statement does.
+fn refuse_writes(statement: &DfStatement) -> Result<(), QueryError> {
+    let refused = |what: &str| Err(QueryError::NotReadOnly(what.to_owned()));
+    match statement {
+        DfStatement::Statement(statement) => match statement.as_ref() {
+            Statement::Query(query) => refuse_select_into(query),
+            Statement::Explain { statement, .. } => {
+                refuse_writes(&DfStatement::Statement(statement.clone()))
+            }
+            Statement::ShowTables { .. } | Statement::ShowColumns { .. } => Ok(()),
+            other => refused(&statement_name(other)),
+        },
+        DfStatement::Explain(explain) => refuse_writes(&explain.statement),
+        DfStatement::CreateExternalTable(_) => refused("CREATE EXTERNAL TABLE"),
+        DfStatement::CopyTo(_) => refused("COPY"),
+        DfStatement::Reset(_) => refused("RESET"),
+    }
+}
+
+/// `SELECT … INTO` creates a table; it may hide in any branch of a set operation.
+fn refuse_select_into(query: &ast::Query) -> Result<(), QueryError> {
+    fn check(body: &SetExpr) -> Result<(), QueryError> {
+        match body {
+            SetExpr::Select(select) if select.into.is_some() => {
+                Err(QueryError::NotReadOnly("SELECT INTO".into()))
+            }
+            SetExpr::Query(query) => check(&query.body),
+            SetExpr::SetOperation { left, right, .. } => check(left).and(check(right)),
+            SetExpr::Insert(_) => Err(QueryError::NotReadOnly("INSERT".into())),
+            SetExpr::Update(_) => Err(QueryError::NotReadOnly("UPDATE".into())),
+            SetExpr::Delete(_) => Err(QueryError::NotReadOnly("DELETE".into())),
+            SetExpr::Merge(_) => Err(QueryError::NotReadOnly("MERGE".into())),
+            _ => Ok(()),
+        }
+    }
+    check(&query.body)
+}
+
+/// The keywords that name a refused statement, as a user would write them.
+fn statement_name(statement: &Statement) -> String {
+    match statement {
+        Statement::Insert(_) => "INSERT".into(),
+        Statement::Update { .. } => "UPDATE".into(),
+        Statement::Delete(_) => "DELETE".into(),
+        Statement::Merge { .. } => "MERGE".into(),
+        Statement::Copy { .. } => "COPY".into(),
+        Statement::CreateTable(_) => "CREATE TABLE".into(),
+        Statement::CreateView { .. } => "CREATE VIEW".into(),
+        Statement::Drop { object_type, .. } => format!("DROP {object_type}"),
+        Statement::Truncate { .. } => "TRUNCATE".into(),
+        Statement::Set(_) => "SET".into(),
+        // Every other statement shows its kind as its first keywords.
+        other => other
+            .to_string()
+            .split_whitespace()
+            .take_while(|w| w.chars().all(|c| c.is_ascii_uppercase()))
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// The only object store a query can reach: the store's own, under [`STORE_URL`].
+#[derive(Debug)]
+struct StoreOnly(Arc<dyn ObjectStore>);
+
+impl ObjectStoreRegistry for StoreOnly {
+    fn register_store(&self, _: &Url, _: Arc<dyn ObjectStore>) -> Option<Arc<dyn ObjectStore>> {
+        // Nothing is ever added: a query cannot name a file system or a bucket.
+        None
+    }
+
+    fn get_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        if url.scheme() == "linegate" && url.host_str() == Some("store") {
+            Ok(self.0.clone())
+        } else {
+            Err(datafusion::error::DataFusionError::Plan(format!(
+                "queries read only the database's own tables, not {url}"
+            )))
+        }
+    }
+}
+
+/// A session over nothing but the store's objects, with no disk to spill to.
+fn session(store: &Store) -> Result<SessionContext, QueryError> {
+    let runtime = RuntimeEnvBuilder::new()
+        .with_object_store_registry(Arc::new(StoreOnly(store.objects().clone())))
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+        )
+        .build_arc()
+        .map_err(|e| QueryError::Invalid(e.to_string()))?;
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(2);
-    let ctx = SessionContext::new_with_config(config);
-    let url = Url::parse(STORE_URL).expect("constant URL");
-    ctx.register_object_store(&url, store.objects().clone());
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+/// Runs `sql` against database `database` and returns its result batches.
+pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+    let statement = parse_read_only(sql)?;
+    let sources = store
+        .sources(database)
+        .ok_or_else(|| QueryError::DatabaseNotFound(database.to_owned()))?;
+    let ctx = session(store)?;
     let invalid = |e: datafusion::error::DataFusionError| QueryError::Invalid(e.to_string());
     // The tables the statement names: only their files need to be there.
     let state = ctx.state();
-    let statement = state
-        .sql_to_statement(sql, &Dialect::default())
-        .map_err(invalid)?;
     let referenced: HashSet<String> = state
         .resolve_table_references(&statement)
         .map_err(invalid)?
@@ -127,17 +220,25 @@ pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordB
         ctx.register_table(TableReference::bare(source.name), frame.into_view())
             .map_err(invalid)?;
     }
-    let frame = ctx.sql(sql).await.map_err(invalid)?;
+    let plan = state.statement_to_plan(statement).await.map_err(invalid)?;
+    // The plan is checked too, so nothing the statement check missed can write.
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+        .verify_plan(&plan)
+        .map_err(invalid)?;
+    let frame = ctx.execute_logical_plan(plan).await.map_err(invalid)?;
     frame.collect().await.map_err(invalid)
 }
 
 /// Encodes result batches in `format`.
-pub fn encode(batches: &[RecordBatch], format: Format) -> Result<Vec<u8>, QueryError> {
+pub fn encode(batches: &[RecordBatch], format: QueryFormat) -> Result<Vec<u8>, QueryError> {
     let refs: Vec<&RecordBatch> = batches.iter().collect();
     let failed = |e: arrow::error::ArrowError| QueryError::Invalid(e.to_string());
     let mut out = Vec::new();
     match format {
-        Format::Json => {
+        QueryFormat::Json => {
             let mut writer = arrow::json::ArrayWriter::new(&mut out);
             writer.write_batches(&refs).map_err(failed)?;
             writer.finish().map_err(failed)?;
@@ -145,18 +246,18 @@ pub fn encode(batches: &[RecordBatch], format: Format) -> Result<Vec<u8>, QueryE
                 out.extend_from_slice(b"[]");
             }
         }
-        Format::JsonLines => {
+        QueryFormat::JsonLines => {
             let mut writer = arrow::json::LineDelimitedWriter::new(&mut out);
             writer.write_batches(&refs).map_err(failed)?;
             writer.finish().map_err(failed)?;
         }
-        Format::Csv => {
+        QueryFormat::Csv => {
             let mut writer = arrow::csv::Writer::new(&mut out);
             for batch in batches {
                 writer.write(batch).map_err(failed)?;
             }
         }
-        Format::Pretty => {
+        QueryFormat::Pretty => {
             let table = arrow::util::pretty::pretty_format_batches(batches).map_err(failed)?;
             out = format!("{table}\n").into_bytes();
         }

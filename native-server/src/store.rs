@@ -169,14 +169,21 @@ impl Store {
         let database = &request.params.database;
         let text = linegate::utf8(&body)?;
         let accepted = request.validate_text(text, now)?;
-        let admitted = lock(&self.catalog)
-            .admit(database, text, &accepted.batch, request.all_or_nothing())
+        // Steady state: the rows fit the tables as they are. Otherwise the catalog changes
+        // and is saved (an fsync), which is blocking work.
+        let unchanged = lock(&self.catalog).admit_unchanged(database, &accepted.batch);
+        let admitted = match unchanged {
+            Some(admitted) => admitted,
+            None => tokio::task::block_in_place(|| {
+                lock(&self.catalog).admit(database, text, &accepted.batch, request.all_or_nothing())
+            })
             .map_err(|e| match e {
                 AdmitError::Line(line) => WriteError::Line(line),
                 AdmitError::Io(e) => {
                     WriteError::Internal(format!("saving the catalog failed: {e}"))
                 }
-            })?;
+            })?,
+        };
         let mut rejected = accepted.rejected;
         if !admitted.errors.is_empty() {
             rejected.extend(admitted.errors);
@@ -256,8 +263,22 @@ impl Store {
 
     /// Drops a database with its buffered rows and files; `false` if there is none.
     pub async fn delete_database(&self, name: &str) -> std::io::Result<bool> {
-        let Some(db) = lock(&self.catalog).delete_database(name)? else {
+        let removed = tokio::task::block_in_place(|| self.forget_database(name))?;
+        let Some(removed) = removed else {
             return Ok(false);
+        };
+        // Frozen generations are dropped by the snapshot, which skips unknown databases.
+        persist::remove_files(&self.objects, &removed)
+            .await
+            .map_err(std::io::Error::other)?;
+        Ok(true)
+    }
+
+    /// Drops a database from the catalog, the buffer and the manifest (saving both files);
+    /// its Parquet files, for deletion. `None` if there is no such database.
+    fn forget_database(&self, name: &str) -> std::io::Result<Option<Vec<ParquetFile>>> {
+        let Some(db) = lock(&self.catalog).delete_database(name)? else {
+            return Ok(None);
         };
         let removed: Vec<ParquetFile> = {
             let mut buffers = lock(&self.buffers);
@@ -270,11 +291,7 @@ impl Store {
             manifest.save()?;
             gone
         };
-        // Frozen generations are dropped by the snapshot, which skips unknown databases.
-        persist::remove_files(&self.objects, &removed)
-            .await
-            .map_err(std::io::Error::other)?;
-        Ok(true)
+        Ok(Some(removed))
     }
 
     /// What a query of database `name` reads: every table with its files and buffered rows,
@@ -394,13 +411,33 @@ impl Store {
             }
         }
         let (count, rows) = (files.len(), files.iter().map(|f| f.rows as usize).sum());
+        tokio::task::block_in_place(|| self.commit_generation(generation, files, first_file))?;
+        self.drained.notify_waiters();
+        self.metrics.persisted(count, rows);
+        tracing::info!(
+            files = count,
+            rows,
+            took_ms = started.elapsed().as_millis() as u64,
+            "persisted buffer to Parquet"
+        );
+        Ok(())
+    }
+
+    /// Lists a persisted generation's files in the manifest (saved durably), drops the
+    /// generation from memory and deletes the WAL segments it covered.
+    fn commit_generation(
+        &self,
+        generation: &Arc<Generation>,
+        files: Vec<ParquetFile>,
+        next_file: u64,
+    ) -> Result<(), String> {
         {
             // Listing the files and dropping the generation happen under both locks, so a
             // query sees the rows either in memory or in files, never both or neither.
             let mut buffers = lock(&self.buffers);
             let mut manifest = lock(&self.manifest);
             manifest.files.extend(files);
-            manifest.next_file = first_file;
+            manifest.next_file = next_file;
             manifest.wal_persisted_through = generation.last_segment;
             manifest
                 .save()
@@ -408,20 +445,12 @@ impl Store {
             buffers.frozen.retain(|g| !Arc::ptr_eq(g, generation));
             self.metrics.buffer(buffers.bytes(), buffers.rows());
         }
-        self.drained.notify_waiters();
-        self.metrics.persisted(count, rows);
         let wal_dir = self.config.data_dir.join("wal");
         for (number, path) in wal::segments(&wal_dir).map_err(|e| e.to_string())? {
             if number <= generation.last_segment {
                 std::fs::remove_file(&path).map_err(|e| e.to_string())?;
             }
         }
-        tracing::info!(
-            files = count,
-            rows,
-            took_ms = started.elapsed().as_millis() as u64,
-            "persisted buffer to Parquet"
-        );
         Ok(())
     }
 
@@ -514,7 +543,7 @@ mod tests {
         dir
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread")]
     async fn a_full_buffer_holds_writes_until_a_persist_and_refuses_them_with_503_after_the_wait() {
         let dir = temp("busy");
         let store = open(&dir, 1).await;
@@ -538,7 +567,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread")]
     async fn a_restart_replays_the_wal_with_the_same_rows_and_skipped_lines() {
         let dir = temp("replay");
         {

@@ -264,18 +264,22 @@ pub(crate) fn locate(
         .iter()
         .position(|&c| c == b'\n')
         .map_or(bytes.len(), |i| pos + i);
-    let mut text = &body[start..end];
-    if let Some(stripped) = text.strip_suffix('\r') {
-        text = stripped;
-    }
-    let mut cut = text.len().min(ORIGINAL_LINE_LIMIT);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
     LineError {
         line,
         column: (pos - start + 1) as u32,
         kind,
-        original_line: text[..cut].to_owned(),
+        original_line: original_line(&bytes[start..end]),
     }
+}
+
+/// A physical line as errors quote it: without its `\r`, cut to [`ORIGINAL_LINE_LIMIT`]
+/// bytes on a character boundary (invalid UTF-8 shown as U+FFFD).
+pub fn original_line(line: &[u8]) -> String {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let text = String::from_utf8_lossy(line);
+    let mut cut = text.len().min(ORIGINAL_LINE_LIMIT);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text[..cut].to_owned()
 }

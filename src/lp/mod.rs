@@ -32,7 +32,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use error::{LineError, LineErrorKind, SchemaConflict, ORIGINAL_LINE_LIMIT};
+pub use error::{original_line, LineError, LineErrorKind, SchemaConflict, ORIGINAL_LINE_LIMIT};
 
 use crate::precision::Precision;
 use error::{locate, quote};

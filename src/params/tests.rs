@@ -626,29 +626,17 @@ fn v2_bucket_mapping() {
 fn v2_org() {
     assert_eq!(ok(V2, "org=o&bucket=b").database, "b");
     assert_eq!(ok(V2, "org=my+org&bucket=b").database, "b");
-    assert_eq!(
-        err(V2, "org=&bucket=b"),
-        "org must not be empty when it is given"
-    );
-    assert_eq!(
-        err(V2, "org&bucket=b"),
-        "org must not be empty when it is given"
-    );
-    assert_eq!(
-        err(V2, "bucket=b&org="),
-        "org must not be empty when it is given"
-    );
+    // An empty org is ignored too (InfluxDB 3 answers 204; Telegraf and the v2 clients
+    // send it empty when no organization is configured).
+    assert_eq!(ok(V2, "org=&bucket=b").database, "b");
+    assert_eq!(ok(V2, "org&bucket=b").database, "b");
+    assert_eq!(ok(V2, "bucket=b&org=").database, "b");
     // A missing bucket is reported first.
     assert_eq!(err(V2, "org="), "missing bucket value");
     // orgID is ignored, even empty or repeated.
     assert_eq!(ok(V2, "orgID=&bucket=b").database, "b");
     assert_eq!(ok(V2, "orgID=1&orgID=2&bucket=b").database, "b");
     assert_eq!(ok(V2, "orgID=0123456789abcdef&bucket=b").database, "b");
-    let e = WriteParams::parse(V2, Some("org=&bucket=b")).unwrap_err();
-    assert_eq!(
-        e.body(V2),
-        r#"{"code":"invalid","message":"org must not be empty when it is given"}"#
-    );
 }
 
 #[test]

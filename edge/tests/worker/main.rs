@@ -1,16 +1,15 @@
-//! Tests of the worker's mapping code (`linegate::worker::map`): plain functions, so they run
-//! natively (`cargo test --features worker --test worker`) and as wasm-bindgen tests under
-//! Node (`CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test
-//! --target wasm32-unknown-unknown --features worker --test worker`).
-//! The end-to-end test through `wrangler dev` is `tests/worker/e2e.mjs`.
-#![cfg(feature = "worker")]
+//! Tests of the worker's mapping code (`linegate_edge::map`): plain functions, so they run
+//! natively (`cargo test -p linegate-edge`) and as wasm-bindgen tests under Node
+//! (`CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test
+//! -p linegate-edge --target wasm32-unknown-unknown`).
+//! The end-to-end test through `wrangler dev` is `tests/worker/e2e.mjs` at the root.
 
 mod bench;
 
-use linegate::worker::map::{self, Answer, AuthMode, Forwarded, Route, SpoolMeta, UpstreamOutcome};
 use linegate::{
     Access, AuthScheme, Credentials, Endpoint, RequestParts, Scope, WriteError, WriteRequest,
 };
+use linegate_edge::map::{self, Answer, AuthMode, Forwarded, Route, SpoolMeta, UpstreamOutcome};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -134,30 +133,35 @@ fn scopes_from_kv() {
     }
 }
 
+/// What the entry does with a KV value: its scope, then the access.
+fn authorize(stored: Option<&str>, database: &str, access: Access) -> Result<(), WriteError> {
+    map::scope(stored)?.permits(database, access)
+}
+
 #[test]
 fn authorize_from_kv_value() {
     let rw = r#"{"read":["metrics"],"write":["metrics"]}"#;
-    assert_eq!(map::authorize(Some(rw), "metrics", Access::Write), Ok(()));
-    assert_eq!(map::authorize(Some(rw), "metrics", Access::Read), Ok(()));
+    assert_eq!(authorize(Some(rw), "metrics", Access::Write), Ok(()));
+    assert_eq!(authorize(Some(rw), "metrics", Access::Read), Ok(()));
     let ro = r#"{"read":["metrics"]}"#;
-    let forbidden = map::authorize(Some(ro), "metrics", Access::Write).unwrap_err();
+    let forbidden = authorize(Some(ro), "metrics", Access::Write).unwrap_err();
     assert_eq!(forbidden.status(), 403);
     assert_eq!(
         forbidden.body(Endpoint::V2),
         r#"{"code":"forbidden","message":"token does not grant write access to database 'metrics'"}"#
     );
     assert_eq!(
-        map::authorize(Some(rw), "other", Access::Write)
+        authorize(Some(rw), "other", Access::Write)
             .unwrap_err()
             .status(),
         403
     );
-    assert_eq!(map::authorize(Some("admin"), "any", Access::Write), Ok(()));
+    assert_eq!(authorize(Some("admin"), "any", Access::Write), Ok(()));
     assert_eq!(
-        map::authorize(None, "metrics", Access::Write),
+        authorize(None, "metrics", Access::Write),
         Err(WriteError::Unauthenticated)
     );
-    let broken = map::authorize(Some("{not json"), "metrics", Access::Write).unwrap_err();
+    let broken = authorize(Some("{not json"), "metrics", Access::Write).unwrap_err();
     assert_eq!(broken.status(), 500);
     assert!(!broken.body(Endpoint::V3).contains("not json"));
 }
@@ -210,11 +214,11 @@ fn gunzip(data: &[u8]) -> Vec<u8> {
 fn gzip_round_trips() {
     let text = "cpu,host=a usage=1.5 1700000000000000000\n".repeat(1000);
     for level in [1, 6] {
-        let packed = map::gzip(text.as_bytes(), level);
+        let packed = linegate::body::gzip(text.as_bytes(), level);
         assert!(packed.len() < text.len() / 10, "{}", packed.len());
         assert_eq!(gunzip(&packed), text.as_bytes());
     }
-    assert_eq!(gunzip(&map::gzip(b"", 1)), b"");
+    assert_eq!(gunzip(&linegate::body::gzip(b"", 1)), b"");
 }
 
 #[test]
@@ -453,10 +457,6 @@ fn error_answers_use_the_core_shapes() {
         answer.body,
         r#"{"code":"unavailable","message":"storage is unavailable, retry later"}"#
     );
-    assert_eq!(
-        map::error_body(Endpoint::V3, 403, "no \"way\""),
-        r#"{"error":"no \"way\""}"#
-    );
     assert_eq!(Answer::stored(Endpoint::V1, &[]), Answer::no_content());
 }
 
@@ -536,69 +536,6 @@ fn replay_steps() {
     assert_eq!(map::replay_step(Some(503)), map::ReplayStep::Stop);
     assert_eq!(map::replay_step(Some(429)), map::ReplayStep::Stop);
     assert_eq!(map::replay_step(None), map::ReplayStep::Stop);
-}
-
-fn db_of(query: Option<&str>, content_type: Option<&str>, body: &[u8]) -> Option<String> {
-    map::query_request(query, content_type, body)
-        .unwrap()
-        .database
-}
-
-#[test]
-fn query_requests() {
-    assert_eq!(db_of(Some("db=a&q=SELECT+1"), None, b""), Some("a".into()));
-    assert_eq!(
-        db_of(
-            Some("q=x"),
-            Some("application/json"),
-            br#"{"db":"b","q":"x"}"#
-        ),
-        Some("b".into())
-    );
-    assert_eq!(
-        db_of(
-            None,
-            Some("application/x-www-form-urlencoded; charset=utf-8"),
-            b"q=SHOW+MEASUREMENTS&db=c%20d"
-        ),
-        Some("c d".into())
-    );
-    // v1 retention policies name another database, as the upstream maps them.
-    assert_eq!(db_of(Some("db=a&rp=autogen"), None, b""), Some("a".into()));
-    assert_eq!(
-        db_of(Some("db=a&rp=week"), None, b""),
-        Some("a/week".into())
-    );
-    assert_eq!(db_of(Some("db="), None, b""), None);
-    assert_eq!(db_of(None, Some("text/plain"), b"db=x"), None);
-    // A raw body is the query text when the query string has none.
-    let raw = map::query_request(Some("db=a"), Some("text/plain"), b"SELECT 1").unwrap();
-    assert_eq!(raw.q.as_deref(), Some("SELECT 1"));
-    // The edge must check the database the upstream reads: no ambiguity.
-    for (query, content_type, body) in [
-        (Some("db=a&db=b"), None, &b""[..]),
-        (
-            Some("db=a"),
-            Some("application/x-www-form-urlencoded"),
-            &b"db=b"[..],
-        ),
-        (
-            Some("db=a"),
-            Some("application/json"),
-            &br#"{"db":"b"}"#[..],
-        ),
-        (Some("db=a&rp=x&rp=y"), None, &b""[..]),
-    ] {
-        let e = map::query_request(query, content_type, body).unwrap_err();
-        assert_eq!(e.status(), 400, "{query:?} {body:?}");
-    }
-    assert_eq!(db_of(Some("db=a&db=a"), None, b""), Some("a".into()));
-    assert_eq!(
-        map::query_request(None, Some("application/json"), b"{bad")
-            .unwrap_err()
-            .status(),
-        400
-    );
 }
 
 #[test]
@@ -713,12 +650,12 @@ fn canonical_gzip_bodies_are_forwarded_as_they_came() {
     };
     let request = WriteRequest::parse(&parts).unwrap();
     let canonical = b"cpu,a=1,b=2 v=1.5,ok=true 1700000000000000000\n";
-    let client = map::gzip(canonical, 9);
+    let client = linegate::body::gzip(canonical, 9);
     let prepared = map::prepare(&request, canonical, 0, 1, Some(&client)).unwrap();
     assert_eq!(prepared.payload, client);
     // Not canonical (unsorted tags, `T`): re-encoded and compressed here.
     let other = b"cpu,b=2,a=1 v=1.5,ok=T 1700000000000000000\n";
-    let client = map::gzip(other, 9);
+    let client = linegate::body::gzip(other, 9);
     let prepared = map::prepare(&request, other, 0, 1, Some(&client)).unwrap();
     assert_ne!(prepared.payload, client);
     assert_eq!(gunzip(&prepared.payload), canonical);

@@ -3,8 +3,8 @@
 //! Not a timed test: ignored by default, run by `scripts/bench-worker.sh` with
 //! `--release ... -- --include-ignored edge_cpu` (natively and as wasm under Node).
 
-use linegate::worker::map;
 use linegate::{RequestParts, WriteRequest, DEFAULT_MAX_BODY};
+use linegate_edge::map;
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -90,7 +90,7 @@ fn time_per_batch(runs: usize, mut f: impl FnMut() -> usize) -> f64 {
 #[ignore = "benchmark: scripts/bench-worker.sh"]
 fn edge_cpu_for_a_5000_line_batch() {
     let text = telegraf_batch(5000);
-    let gz = map::gzip(text.as_bytes(), 6);
+    let gz = linegate::body::gzip(text.as_bytes(), 6);
     let target = if cfg!(target_arch = "wasm32") {
         "wasm"
     } else {
@@ -130,7 +130,7 @@ fn edge_cpu_for_a_5000_line_batch() {
         let accepted = request.validate(&decoded, 0).unwrap();
         let canonical_ms = time_per_batch(40, || accepted.batch.to_line_protocol().len());
         let canonical = accepted.batch.to_line_protocol();
-        let gzip_ms = time_per_batch(40, || map::gzip(canonical.as_bytes(), 1).len());
+        let gzip_ms = time_per_batch(40, || linegate::body::gzip(canonical.as_bytes(), 1).len());
         report(&format!(
             "edge cpu ({target}, {label} body of {} bytes, 5000 lines): decode+validate {validate_ms:.2} ms; decode+validate+canonical+gzip {ms:.2} ms per batch (canonical {canonical_ms:.2} ms, gzip level 1 {gzip_ms:.2} ms)",
             body.len()

@@ -16,10 +16,10 @@ use super::map::{
     self, Answer, AuthMode, Forwarded, Prepared, QueryApi, ReplayStep, RetryPolicy, Route,
     SpoolMeta, UpstreamOutcome,
 };
-use crate::auth::{Access, Credentials};
-use crate::body::{ContentEncoding, DEFAULT_MAX_BODY};
-use crate::params::Endpoint;
-use crate::{RequestParts, Scope, WriteError, WriteRequest};
+use linegate::{
+    error_body, Access, AuthScheme, ContentEncoding, Credentials, Endpoint, QueryRequest,
+    RequestParts, Scope, WriteError, WriteRequest, DEFAULT_MAX_BODY,
+};
 
 /// Largest query body the edge reads to find the database.
 const MAX_QUERY_BODY: usize = 1 << 20;
@@ -139,7 +139,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Route::Ping | Route::Health if !matches!(method, Method::Get | Method::Head) => {
             let mut answer = Answer::error(&WriteError::MethodNotAllowed, Endpoint::V3);
             answer.headers = vec![("Allow", "GET, HEAD".to_owned())];
-            answer.body = map::error_body(Endpoint::V3, 405, "method not allowed: use GET");
+            answer.body = error_body(Endpoint::V3, 405, "method not allowed: use GET");
             respond(answer)
         }
         Route::Ping => {
@@ -181,10 +181,7 @@ async fn token_scope(
             retry_after: config.retry_after,
         }
     })?;
-    let stored = stored.ok_or(WriteError::Unauthenticated)?;
-    map::parse_scope(&stored).ok_or_else(|| {
-        WriteError::Internal("the token's scope in the TOKENS namespace is not valid".into())
-    })
+    map::scope(stored.as_deref())
 }
 
 /// Checks a write's token in KV: the upstream `Authorization` to use, or the error.
@@ -207,9 +204,7 @@ fn passthrough_authorization(
     credentials: Option<&Credentials>,
 ) -> Option<String> {
     match (header, credentials) {
-        (_, Some(c)) if c.scheme == crate::AuthScheme::QueryParam => {
-            Some(format!("Bearer {}", c.token()))
-        }
+        (_, Some(c)) if c.scheme == AuthScheme::QueryParam => Some(format!("Bearer {}", c.token())),
         (Some(h), _) => Some(h.to_owned()),
         _ => None,
     }
@@ -471,7 +466,7 @@ async fn forward_query(
     if !matches!(method, Method::Get | Method::Post) {
         let mut answer = Answer::error(&WriteError::MethodNotAllowed, error_endpoint);
         answer.headers = vec![("Allow", "GET, POST".to_owned())];
-        answer.body = map::error_body(error_endpoint, 405, "method not allowed: use GET or POST");
+        answer.body = error_body(error_endpoint, 405, "method not allowed: use GET or POST");
         return respond(answer);
     }
     let authorization = req.headers().get("Authorization")?;
@@ -564,8 +559,8 @@ async fn authorize_query(
     body: &[u8],
 ) -> Result<(), Answer> {
     let endpoint = Endpoint::V3;
-    let request =
-        map::query_request(query, content_type, body).map_err(|e| Answer::error(&e, endpoint))?;
+    let request = QueryRequest::parse(api.endpoint(), query, content_type, body)
+        .map_err(|e| Answer::error(&e, endpoint))?;
     let scope = token_scope(env, config, credentials)
         .await
         .map_err(|e| Answer::error(&e, endpoint))?;
@@ -575,7 +570,7 @@ async fn authorize_query(
     let forbidden = |message: &str| Answer {
         status: 403,
         headers: Vec::new(),
-        body: map::error_body(endpoint, 403, message),
+        body: error_body(endpoint, 403, message),
     };
     let Some(database) = request.database else {
         return Err(forbidden(
@@ -585,7 +580,7 @@ async fn authorize_query(
     scope
         .permits(&database, Access::Read)
         .map_err(|e| Answer::error(&e, endpoint))?;
-    if !map::scoped_query_allowed(api, request.q.as_deref().unwrap_or("")) {
+    if !map::scoped_query_allowed(api, &request.q) {
         return Err(forbidden(
             "this token may only run a single read-only query on its own databases (no INTO, ON or db.rp.measurement names)",
         ));

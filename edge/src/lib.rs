@@ -1,4 +1,8 @@
-//! The Cloudflare Worker (feature `worker`): linegate at the edge, in front of storage.
+//! # linegate-edge — linegate as a Cloudflare Worker, in front of storage
+//!
+//! A thin crate on the `linegate` core: every protocol rule (auth schemes, parameters and
+//! database mapping, gzip, line protocol, error bodies) is the core's; this crate holds the
+//! edge's own policy (KV token scopes, upstream URLs, retries, the R2 spool).
 //!
 //! Every write is authenticated against the `TOKENS` KV namespace, validated by the core,
 //! re-encoded as canonical line protocol with nanosecond timestamps, gzip-compressed and
@@ -6,13 +10,15 @@
 //! InfluxDB 3). When storage is down the batch goes to the `SPOOL` R2 bucket and a cron
 //! trigger replays it later. See `wrangler.toml` for the bindings and settings.
 //!
-//! The module has two halves:
+//! The crate has two halves:
 //!
 //! - [`map`]: plain functions that decide everything — routes, token scopes, upstream URLs,
 //!   how upstream answers map back to the client's endpoint, retry timing, spool keys. They
 //!   build and are tested on any target, without the Workers runtime.
 //! - the runtime entry (wasm32 only, private): the `fetch` and `scheduled` handlers that
 //!   move bytes between the `worker` crate's types and [`map`].
+
+#![deny(missing_docs)]
 
 pub mod map;
 

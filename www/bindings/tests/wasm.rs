@@ -1,9 +1,9 @@
 //! wasm-bindgen tests of the browser bindings, run under Node:
-//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown --features wasm --test wasm`
-#![cfg(all(target_arch = "wasm32", feature = "wasm"))]
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test -p linegate-wasm --target wasm32-unknown-unknown`
+#![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Object, Reflect};
-use linegate::wasm::{check_request, gunzip, rfc3339, to_canonical, validate};
+use linegate_wasm::{check_request, gunzip, rfc3339, to_canonical, validate};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 

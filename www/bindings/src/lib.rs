@@ -1,4 +1,8 @@
-//! Browser bindings (feature `wasm`): validate line protocol in the tab with the same core.
+//! # linegate-wasm — the linegate core in the browser
+//!
+//! wasm-bindgen bindings of the `linegate` core for the validation page (`www/`): the tab
+//! validates line protocol with the same code as the server and the edge. Every rule is the
+//! core's; this crate converts between JavaScript values and the core's types.
 //!
 //! ```js
 //! import init, { validate, toCanonical } from "./pkg/linegate.js";
@@ -7,18 +11,17 @@
 //! // { lines: 1, points: 1, fields: 1, bytes: 33, errors: [], rows: [...], tables: [...] }
 //! ```
 
+#![deny(missing_docs)]
+
 use js_sys::{JsString, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::auth::AuthScheme;
-use crate::batch::Row;
-use crate::body::{BodyDecoder, ContentEncoding};
-use crate::lp::FieldValue;
-use crate::params::Endpoint;
-use crate::precision::Precision;
-use crate::write::{RequestParts, WriteRequest};
-use crate::{Accepted, WriteBatch};
+use linegate::lp::FieldValue;
+use linegate::{
+    Accepted, AuthScheme, BodyDecoder, ContentEncoding, Endpoint, Precision, RequestParts, Row,
+    WriteBatch, WriteRequest,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -406,7 +409,7 @@ pub fn to_canonical(text: JsValue, options: JsValue) -> Result<String, JsError> 
 
 /// The core's partial-write validation of `text`; an empty text is simply no lines here.
 fn accept<'a>(text: &'a str, options: &Options) -> Accepted<'a> {
-    crate::validate_text(text, options.precision, options.now, false).unwrap_or_default()
+    linegate::validate_text(text, options.precision, options.now, false).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -501,7 +504,7 @@ pub fn gunzip(bytes: &[u8], limit: Option<f64>) -> Result<String, JsError> {
     let decoded = BodyDecoder::decode(ContentEncoding::Gzip, limit, bytes)
         .map_err(|e| JsError::new(&e.message(Endpoint::V3)))?;
     String::from_utf8(decoded).map_err(|e| {
-        let err = crate::write::utf8(e.as_bytes()).err();
+        let err = linegate::utf8(e.as_bytes()).err();
         JsError::new(&err.map_or_else(|| e.to_string(), |e| e.message(Endpoint::V3)))
     })
 }

@@ -5,11 +5,11 @@
 
 use std::borrow::Cow;
 
-use crate::auth::{Access, Credentials, Scope};
-use crate::json;
-use crate::lp::{LineError, LineErrorKind, ORIGINAL_LINE_LIMIT};
-use crate::params::{query_pairs, Endpoint};
-use crate::{WriteError, WriteRequest};
+use linegate::body::gzip;
+use linegate::lp::{self, LineError, LineErrorKind};
+use linegate::{
+    error_body, Access, Credentials, Endpoint, QueryEndpoint, Scope, WriteError, WriteRequest,
+};
 
 /// What a request path is, at the edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,18 @@ pub enum QueryApi {
     InfluxQl,
     /// Another `/api/v3/query_*` path; the upstream decides what it is.
     OtherV3,
+}
+
+impl QueryApi {
+    /// How the core reads the request's parameters. Another v3 query path is read as
+    /// `/api/v3/query_influxql` is: a `db`, no `rp`.
+    pub fn endpoint(self) -> QueryEndpoint {
+        match self {
+            QueryApi::V1 => QueryEndpoint::V1,
+            QueryApi::Sql => QueryEndpoint::Sql,
+            QueryApi::InfluxQl | QueryApi::OtherV3 => QueryEndpoint::InfluxQl,
+        }
+    }
 }
 
 /// Routes a path (exact matches, as InfluxDB).
@@ -149,14 +161,13 @@ pub fn parse_scope(stored: &str) -> Option<Scope> {
     Some(Scope::Databases(grants))
 }
 
-/// Decides a request from what KV holds for its token: nothing → 401, an unreadable value
-/// → 500 (fail closed, and the operator sees why), out of scope → 403.
-pub fn authorize(stored: Option<&str>, database: &str, access: Access) -> Result<(), WriteError> {
+/// The scope of a token from what KV holds for it: nothing → 401, an unreadable value
+/// → 500 (fail closed, and the operator sees why).
+pub fn scope(stored: Option<&str>) -> Result<Scope, WriteError> {
     let stored = stored.ok_or(WriteError::Unauthenticated)?;
-    let scope = parse_scope(stored).ok_or_else(|| {
+    parse_scope(stored).ok_or_else(|| {
         WriteError::Internal("the token's scope in the TOKENS namespace is not valid".into())
-    })?;
-    scope.permits(database, access)
+    })
 }
 
 /// Appends `text` percent-encoded for a query string (everything but RFC 3986 unreserved).
@@ -252,36 +263,12 @@ pub fn upstream_accept_partial(endpoint: Endpoint, client_accept_partial: bool) 
     endpoint == Endpoint::V3 && client_accept_partial
 }
 
-/// Gzip (one member) of `data` at a miniz compression `level` (0–10; 1 is fastest).
-pub fn gzip(data: &[u8], level: u8) -> Vec<u8> {
-    let deflated = miniz_oxide::deflate::compress_to_vec(data, level);
-    let mut out = Vec::with_capacity(deflated.len() + 18);
-    // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=unknown
-    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
-    out.extend_from_slice(&deflated);
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(data);
-    out.extend_from_slice(&crc.finalize().to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out
-}
-
-/// Physical line `line_number` (1-based) of `body`, without its line ending, cut to
-/// [`ORIGINAL_LINE_LIMIT`] bytes on a character boundary (as the core quotes lines).
+/// Physical line `line_number` (1-based) of `body`, quoted as the core quotes lines.
 pub fn original_line(body: &[u8], line_number: u32) -> String {
-    let Some(line) = body
-        .split(|&b| b == b'\n')
+    body.split(|&b| b == b'\n')
         .nth(line_number.saturating_sub(1) as usize)
-    else {
-        return String::new();
-    };
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let text = String::from_utf8_lossy(line);
-    let mut end = text.len().min(ORIGINAL_LINE_LIMIT);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
+        .map(lp::original_line)
+        .unwrap_or_default()
 }
 
 /// What was forwarded, so that the upstream's answer can be told in the client's terms.
@@ -446,40 +433,6 @@ pub fn map_column(upstream_line: Option<&str>, column: u32, client_line: &str) -
     client_line.find(token).map_or(1, |i| i as u32 + 1)
 }
 
-fn v2_code(status: u16) -> &'static str {
-    match status {
-        400 => "invalid",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not found",
-        405 => "method not allowed",
-        413 => "request too large",
-        415 => "unsupported media type",
-        422 => "unprocessable entity",
-        503 => "unavailable",
-        _ if status < 500 => "invalid",
-        _ => "internal error",
-    }
-}
-
-/// A request-level error body in the endpoint's shape: `{"error":…}` for v1 and v3,
-/// `{"code":…,"message":…}` for v2.
-pub fn error_body(endpoint: Endpoint, status: u16, message: &str) -> String {
-    let mut out = String::with_capacity(message.len() + 40);
-    out.push('{');
-    if endpoint == Endpoint::V2 {
-        json::key(&mut out, "code");
-        json::string(&mut out, v2_code(status));
-        out.push(',');
-        json::key(&mut out, "message");
-    } else {
-        json::key(&mut out, "error");
-    }
-    json::string(&mut out, message);
-    out.push('}');
-    out
-}
-
 /// Timing of the attempts to reach storage within one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -627,72 +580,6 @@ pub fn replay_step(status: Option<u16>) -> ReplayStep {
         Some(s) if !storage_down(s) => ReplayStep::DeadLetter,
         _ => ReplayStep::Stop,
     }
-}
-
-/// The `db`, `rp` and `q` of a query request, read the way the upstream reads them: the
-/// query string, then (POST) a form body, a JSON body, or a raw body as `q`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QueryRequest {
-    /// The database the query reads (`db`, or `db/rp` for a v1 retention policy other than
-    /// `autogen`/`default`); `None` when it names none.
-    pub database: Option<String>,
-    /// The query text.
-    pub q: Option<String>,
-}
-
-/// Reads a query request. A parameter given twice with different values is refused (400):
-/// the edge must check the same database the upstream will read.
-pub fn query_request(
-    query: Option<&str>,
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<QueryRequest, WriteError> {
-    let mut pairs: Vec<(String, String)> = query
-        .map(|q| {
-            query_pairs(q)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let content_type = content_type.unwrap_or("").to_ascii_lowercase();
-    if !body.is_empty() {
-        if content_type.starts_with("application/x-www-form-urlencoded") {
-            let text = std::str::from_utf8(body)
-                .map_err(|_| WriteError::InvalidParameter("the form body is not UTF-8".into()))?;
-            pairs.extend(query_pairs(text).map(|(k, v)| (k.into_owned(), v.into_owned())));
-        } else if content_type.starts_with("application/json") {
-            let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
-                WriteError::InvalidParameter("the request body is not a JSON object".into())
-            })?;
-            for key in ["db", "rp", "q"] {
-                if let Some(v) = value.get(key).and_then(|v| v.as_str()) {
-                    pairs.push((key.into(), v.to_owned()));
-                }
-            }
-        } else if !pairs.iter().any(|(k, _)| k == "q") {
-            pairs.push(("q".into(), String::from_utf8_lossy(body).into_owned()));
-        }
-    }
-    let one = |key: &str| -> Result<Option<String>, WriteError> {
-        let mut values = pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v);
-        let first = values.next();
-        if values.any(|v| Some(v) != first) {
-            return Err(WriteError::InvalidParameter(format!(
-                "the parameter '{key}' is given more than once with different values"
-            )));
-        }
-        Ok(first.filter(|v| !v.is_empty()).cloned())
-    };
-    let database = match (one("db")?, one("rp")?) {
-        (Some(db), Some(rp)) if !matches!(rp.as_str(), "autogen" | "default") => {
-            Some(format!("{db}/{rp}"))
-        }
-        (db, _) => db,
-    };
-    Ok(QueryRequest {
-        database,
-        q: one("q")?,
-    })
 }
 
 /// Whether a token limited to some databases may run this query: a single read-only
