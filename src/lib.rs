@@ -66,6 +66,7 @@ pub mod lp;
 mod params;
 mod precision;
 mod query;
+pub mod schema;
 mod write;
 
 pub use auth::{Access, AuthScheme, Credentials, Scope, TokenHash, TokenStore};

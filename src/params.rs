@@ -107,16 +107,14 @@ pub fn v1_database(db: &str, rp: Option<&str>) -> String {
     }
 }
 
-/// The database a v2 `bucket` names: the bucket itself, except that `db/autogen` and
-/// `db/default` are `db` (the v1 mapping, so both APIs reach the same data).
-pub fn v2_database(bucket: &str) -> &str {
+/// The database a v2 `bucket` names: a bucket `db/rp` is the v1 pair `db` and `rp`
+/// ([`v1_database`]), so `bucket=MyDb/MyRP` reaches what `db=MyDb&rp=MyRP` wrote and
+/// `db/autogen` is `db`; a bucket without `/` is the database itself.
+pub fn v2_database(bucket: &str) -> String {
     match bucket.split_once('/') {
-        Some((db, rp))
-            if rp.eq_ignore_ascii_case("autogen") || rp.eq_ignore_ascii_case("default") =>
-        {
-            db
-        }
-        _ => bucket,
+        // An empty retention part stays, so that the name rule refuses it.
+        Some((db, rp)) if !rp.is_empty() => v1_database(db, Some(rp)),
+        _ => bucket.to_owned(),
     }
 }
 
@@ -223,7 +221,7 @@ impl WriteParams {
                     _ => return invalid("missing bucket value"),
                 };
                 // `org` is ignored, empty or not, as InfluxDB 3 does.
-                let name = v2_database(&bucket).to_owned();
+                let name = v2_database(&bucket);
                 check_namespace(&name)?;
                 name
             }

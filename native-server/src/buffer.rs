@@ -20,7 +20,9 @@ use arrow::error::ArrowError;
 use linegate::lp::FieldValue;
 use linegate::WriteBatch;
 
-use crate::catalog::{ColumnKind, FieldType, TableDef};
+use linegate::schema::{ColumnKind, FieldType};
+
+use crate::catalog::TableDef;
 
 /// Identifies a table across databases: (database id, table id).
 pub type TableKey = (u32, u32);
@@ -147,15 +149,15 @@ struct TableBuilder<'a> {
 
 impl<'a> TableBuilder<'a> {
     fn new(def: Arc<TableDef>) -> TableBuilder<'a> {
-        let columns = (0..def.value_columns())
-            .map(|i| {
-                let kind = if i < def.tags.len() {
-                    ColumnKind::Tag
-                } else {
-                    ColumnKind::Field(def.fields[i - def.tags.len()].1)
-                };
-                Column::new(kind, 1024)
-            })
+        let tags = def.columns.tags().iter().map(|_| ColumnKind::Tag);
+        let fields = def
+            .columns
+            .fields()
+            .iter()
+            .map(|&(_, ty)| ColumnKind::Field(ty));
+        let columns = tags
+            .chain(fields)
+            .map(|kind| Column::new(kind, 1024))
             .collect();
         TableBuilder {
             def,

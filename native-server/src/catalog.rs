@@ -6,99 +6,29 @@
 //! column it would have created is not created. The catalog is saved atomically (temporary
 //! file, fsync, rename) whenever it changes, before the write that changed it is logged.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
-use linegate::lp::{FieldValue, SchemaConflict};
-use linegate::{LineError, LineErrorKind, Row, WriteBatch};
+use linegate::schema::{ColumnKind, FieldType, TableSchema};
+use linegate::{LineError, Row, WriteBatch};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil;
 
-/// The type of a field column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FieldType {
-    /// 64-bit float.
-    Float,
-    /// Signed 64-bit integer (`1i`).
-    Integer,
-    /// Unsigned 64-bit integer (`1u`).
-    UInteger,
-    /// UTF-8 string.
-    String,
-    /// Boolean.
-    Boolean,
-}
-
-impl FieldType {
-    /// The type of a parsed value.
-    pub fn of(value: &FieldValue<'_>) -> FieldType {
-        match value {
-            FieldValue::Float(_) => FieldType::Float,
-            FieldValue::Integer(_) => FieldType::Integer,
-            FieldValue::UInteger(_) => FieldType::UInteger,
-            FieldValue::String(_) => FieldType::String,
-            FieldValue::Boolean(_) => FieldType::Boolean,
-        }
-    }
-
-    /// The Arrow type the column is stored as.
-    pub fn arrow(self) -> DataType {
-        match self {
-            FieldType::Float => DataType::Float64,
-            FieldType::Integer => DataType::Int64,
-            FieldType::UInteger => DataType::UInt64,
-            FieldType::String => DataType::Utf8,
-            FieldType::Boolean => DataType::Boolean,
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            FieldType::Float => "a float field",
-            FieldType::Integer => "an integer field",
-            FieldType::UInteger => "an unsigned field",
-            FieldType::String => "a string field",
-            FieldType::Boolean => "a boolean field",
-        }
-    }
-}
-
-/// What a column of a table is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
-    /// A tag (part of the series key).
-    Tag,
-    /// A field of this type.
-    Field(FieldType),
-}
-
-impl ColumnKind {
-    fn describe(self) -> &'static str {
-        match self {
-            ColumnKind::Tag => "a tag",
-            ColumnKind::Field(t) => t.describe(),
-        }
-    }
-}
-
-/// One table: its tags in series-key order, its fields in creation order, then `time`.
+/// One table: its columns (the core's [`TableSchema`]: tags in series-key order, then
+/// fields in creation order), then `time`; with an id and the Arrow schema.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableDef {
     /// Never reused, so files and log entries of a dropped table cannot come back.
     pub id: u32,
     /// The measurement name.
     pub name: String,
-    /// Tag columns in the order they were first written (the series key).
-    pub tags: Vec<String>,
-    /// Field columns in the order they were first written.
-    pub fields: Vec<(String, FieldType)>,
-    #[serde(skip)]
-    columns: HashMap<String, (ColumnKind, usize)>,
+    /// The columns and the rules rows must obey.
+    #[serde(flatten)]
+    pub columns: TableSchema,
     #[serde(skip)]
     schema: Option<SchemaRef>,
 }
@@ -108,36 +38,26 @@ impl TableDef {
         let mut table = TableDef {
             id,
             name,
-            tags: Vec::new(),
-            fields: Vec::new(),
-            columns: HashMap::new(),
+            columns: TableSchema::default(),
             schema: None,
         };
-        table.reindex();
+        table.rebuild_schema();
         table
     }
 
-    /// Rebuilds the lookup map and Arrow schema after loading or a change.
-    fn reindex(&mut self) {
-        self.columns.clear();
-        for (i, tag) in self.tags.iter().enumerate() {
-            self.columns.insert(tag.clone(), (ColumnKind::Tag, i));
-        }
-        let tags = self.tags.len();
-        for (i, (name, ty)) in self.fields.iter().enumerate() {
-            self.columns
-                .insert(name.clone(), (ColumnKind::Field(*ty), tags + i));
-        }
-        let mut columns: Vec<ArrowField> = Vec::with_capacity(tags + self.fields.len() + 1);
+    /// Rebuilds the Arrow schema after loading or a change.
+    fn rebuild_schema(&mut self) {
+        let tags = self.columns.tags();
+        let fields = self.columns.fields();
+        let mut columns: Vec<ArrowField> = Vec::with_capacity(self.columns.len() + 1);
         columns.extend(
-            self.tags
-                .iter()
+            tags.iter()
                 .map(|t| ArrowField::new(t, DataType::Utf8, true)),
         );
         columns.extend(
-            self.fields
+            fields
                 .iter()
-                .map(|(name, ty)| ArrowField::new(name, ty.arrow(), true)),
+                .map(|(name, ty)| ArrowField::new(name, arrow_type(*ty), true)),
         );
         columns.push(ArrowField::new("time", time_type(), false));
         self.schema = Some(Arc::new(Schema::new(columns)));
@@ -145,17 +65,25 @@ impl TableDef {
 
     /// The kind of column `name` and its index in [`TableDef::schema`].
     pub fn column(&self, name: &str) -> Option<(ColumnKind, usize)> {
-        self.columns.get(name).copied()
+        self.columns.column(name)
     }
 
     /// The Arrow schema: tags (Utf8), fields, then `time` (nanoseconds, UTC).
     pub fn schema(&self) -> SchemaRef {
-        self.schema.clone().expect("schema is built by reindex")
+        self.schema
+            .clone()
+            .expect("schema is built by rebuild_schema")
     }
+}
 
-    /// Number of columns before `time`.
-    pub fn value_columns(&self) -> usize {
-        self.tags.len() + self.fields.len()
+/// The Arrow type a field column is stored as.
+pub fn arrow_type(ty: FieldType) -> DataType {
+    match ty {
+        FieldType::Float => DataType::Float64,
+        FieldType::Integer => DataType::Int64,
+        FieldType::UInteger => DataType::UInt64,
+        FieldType::String => DataType::Utf8,
+        FieldType::Boolean => DataType::Boolean,
     }
 }
 
@@ -214,7 +142,7 @@ impl Catalog {
         catalog.path = path.to_owned();
         for db in catalog.databases.values_mut() {
             for table in db.tables.values_mut() {
-                Arc::make_mut(table).reindex();
+                Arc::make_mut(table).rebuild_schema();
             }
         }
         Ok(catalog)
@@ -361,16 +289,8 @@ fn check_existing(db: &DatabaseDef, batch: &WriteBatch<'_>) -> Option<Admitted> 
             }
         }
         let table = tables[row.table_index].as_ref()?;
-        for tag in row.tags {
-            if table.column(&tag.key.as_str())?.0 != ColumnKind::Tag {
-                return None;
-            }
-        }
-        for field in row.fields {
-            let kind = ColumnKind::Field(FieldType::of(&field.value));
-            if table.column(&field.key.as_str())?.0 != kind {
-                return None;
-            }
+        if !table.columns.fits(&row) {
+            return None;
         }
         previous = Some(row);
     }
@@ -389,55 +309,25 @@ fn admit_row(
     body: &str,
 ) -> Result<(), LineError> {
     let table_name = row.table.as_str();
-    let conflict = |key: &linegate::lp::LpStr<'_>, existing: &str, found: &str| {
-        let pos = key.raw().as_ptr() as usize - body.as_ptr() as usize;
-        LineError::locate(
-            body,
-            row.offset,
-            row.line_number,
-            pos,
-            LineErrorKind::SchemaConflict(Box::new(SchemaConflict {
-                table: table_name.to_string(),
-                column: key.as_str().into_owned(),
-                existing: existing.to_owned(),
-                found: found.to_owned(),
-            })),
-        )
+    if let Some(table) = db.tables.get(table_name.as_ref()) {
+        if table.columns.fits(row) {
+            return Ok(());
+        }
+    }
+    let (mut changed, id) = match db.tables.get(table_name.as_ref()) {
+        Some(table) => ((**table).clone(), *next_id),
+        None => (
+            TableDef::new(*next_id + 1, table_name.clone().into_owned()),
+            *next_id + 1,
+        ),
     };
-    let existing = db.tables.get(table_name.as_ref());
-    let mut new_tags: Vec<String> = Vec::new();
-    let mut new_fields: Vec<(String, FieldType)> = Vec::new();
-    for tag in row.tags {
-        let key = tag.key.as_str();
-        match existing.and_then(|t| t.column(&key)) {
-            Some((ColumnKind::Tag, _)) => {}
-            Some((kind, _)) => return Err(conflict(&tag.key, kind.describe(), "a tag")),
-            None => new_tags.push(key.into_owned()),
-        }
-    }
-    for field in row.fields {
-        let key = field.key.as_str();
-        let ty = FieldType::of(&field.value);
-        match existing.and_then(|t| t.column(&key)) {
-            Some((ColumnKind::Field(t), _)) if t == ty => {}
-            Some((kind, _)) => return Err(conflict(&field.key, kind.describe(), ty.describe())),
-            None => new_fields.push((key.into_owned(), ty)),
-        }
-    }
-    if existing.is_some() && new_tags.is_empty() && new_fields.is_empty() {
-        return Ok(());
-    }
-    let table = db
-        .tables
-        .entry(table_name.clone().into_owned())
-        .or_insert_with(|| {
-            *next_id += 1;
-            Arc::new(TableDef::new(*next_id, table_name.into_owned()))
-        });
-    let table = Arc::make_mut(table);
-    table.tags.extend(new_tags);
-    table.fields.extend(new_fields);
-    table.reindex();
+    changed
+        .columns
+        .admit(row)
+        .map_err(|conflict| conflict.line_error(&table_name, body, row))?;
+    changed.rebuild_schema();
+    *next_id = id;
+    db.tables.insert(table_name.into_owned(), Arc::new(changed));
     Ok(())
 }
 
@@ -492,9 +382,9 @@ mod tests {
         admit(&mut catalog, "cpu,host=a,region=x usage=1,n=2i 1\n", true).unwrap();
         admit(&mut catalog, "cpu,dc=1 usage=2 2\n", true).unwrap();
         let table = &catalog.database("db").unwrap().tables["cpu"];
-        assert_eq!(table.tags, ["host", "region", "dc"]);
+        assert_eq!(table.columns.tags(), ["host", "region", "dc"]);
         assert_eq!(
-            table.fields,
+            table.columns.fields(),
             [
                 ("usage".to_owned(), FieldType::Float),
                 ("n".to_owned(), FieldType::Integer)
@@ -523,7 +413,13 @@ mod tests {
             "schema conflict: column 'f' of table 'm' is an integer field, this line writes a string field"
         );
         // All-or-nothing: `g` from the failed batch was not added.
-        assert_eq!(catalog.database("db").unwrap().tables["m"].fields.len(), 1);
+        assert_eq!(
+            catalog.database("db").unwrap().tables["m"]
+                .columns
+                .fields()
+                .len(),
+            1
+        );
     }
 
     #[test]

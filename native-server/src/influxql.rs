@@ -110,9 +110,9 @@ async fn statement_result(
             ])
         }
         ["SHOW", "TAG", "KEYS"] => Ok(tables
-            .filter(|t| !t.tags.is_empty())
+            .filter(|t| !t.columns.tags().is_empty())
             .map(|t| {
-                let mut keys = t.tags.clone();
+                let mut keys = t.columns.tags().to_vec();
                 keys.sort();
                 let values: Vec<Value> = keys.iter().map(|k| json!([k])).collect();
                 json!({"name": t.name, "columns": ["tagKey"], "values": values})
@@ -120,18 +120,11 @@ async fn statement_result(
             .collect()),
         ["SHOW", "FIELD", "KEYS"] => Ok(tables
             .map(|t| {
-                let mut fields = t.fields.clone();
+                let mut fields = t.columns.fields().to_vec();
                 fields.sort_by(|a, b| a.0.cmp(&b.0));
                 let values: Vec<Value> = fields
                     .iter()
-                    .map(|(name, ty)| {
-                        json!([
-                            name,
-                            format!("{ty:?}")
-                                .to_lowercase()
-                                .replace("uinteger", "unsigned")
-                        ])
-                    })
+                    .map(|(name, ty)| json!([name, ty.name()]))
                     .collect();
                 json!({"name": t.name, "columns": ["fieldKey", "fieldType"], "values": values})
             })

@@ -193,7 +193,7 @@ fn sort_by_series_then_time(
     batch: &RecordBatch,
 ) -> Result<RecordBatch, ArrowError> {
     let time = batch.num_columns() - 1;
-    let keys: Vec<ArrayRef> = (0..def.tags.len())
+    let keys: Vec<ArrayRef> = (0..def.columns.tags().len())
         .chain(std::iter::once(time))
         .map(|i| batch.column(i).clone())
         .collect();
@@ -221,7 +221,7 @@ fn writer_properties(def: &TableDef) -> WriterProperties {
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(1 << 20))
         .set_dictionary_enabled(false);
-    for tag in &def.tags {
+    for tag in def.columns.tags() {
         props = props.set_column_dictionary_enabled(ColumnPath::from(tag.as_str()), true);
     }
     props.build()

@@ -524,7 +524,7 @@ mod tests {
             persist_bytes: usize::MAX,
             persist_interval: Duration::from_secs(3600),
             max_buffer_bytes,
-            busy_wait: Duration::from_millis(200),
+            busy_wait: Duration::from_secs(1),
             gen1_duration: Duration::from_secs(600),
         };
         Store::open(

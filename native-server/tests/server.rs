@@ -493,6 +493,40 @@ async fn error_bodies_partial_and_all_or_nothing() {
 }
 
 #[tokio::test]
+async fn the_server_refuses_the_rows_the_page_refuses() {
+    // www/bindings/tests/wasm.rs checks the page against the same fixture.
+    let text = include_str!("../../tests/fixtures/schema-conflicts.lp");
+    let (_, numbers) = text
+        .lines()
+        .next()
+        .unwrap()
+        .split_once("Breaking:")
+        .unwrap();
+    let breaking: Vec<u64> = numbers
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let dir = TempDir::new("schema-fixture");
+    let server = Server::start(dir.path(), &[]);
+    let answer = post(
+        &server,
+        "/api/v3/write_lp?db=fx&precision=s",
+        &[BEARER],
+        text,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    let refused: Vec<u64> = answer.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["line_number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(refused, breaking);
+    server.stop();
+}
+
+#[tokio::test]
 async fn schema_rules_across_requests() {
     let dir = TempDir::new("schema");
     let server = Server::start(dir.path(), &[]);
@@ -841,6 +875,41 @@ async fn cli_admin_commands_and_bulk_import() {
     let (code, _, stderr) = run(&["create", "database", "bad name"]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("400"), "{stderr}");
+}
+
+#[tokio::test]
+async fn one_database_mapping_for_v1_v2_writes_and_v1_queries() {
+    let dir = TempDir::new("mapping");
+    let server = Server::start(dir.path(), &[]);
+    for (path, line) in [
+        ("/write?db=MyDb&rp=MyRP&precision=s", "m,via=v1 f=1 1"),
+        (
+            "/api/v2/write?bucket=MyDb/MyRP&precision=s",
+            "m,via=v2 f=2 2",
+        ),
+    ] {
+        let w = post(&server, path, &[BEARER], line).await;
+        assert_eq!(w.status, StatusCode::NO_CONTENT, "{path}: {}", w.body);
+    }
+    let q = urlencode("SELECT * FROM m");
+    for rp in ["MyRP", "myrp"] {
+        let answer = send(
+            &server,
+            Method::GET,
+            &format!("/query?db=MyDb&rp={rp}&epoch=s&q={q}"),
+            &[BEARER],
+            "",
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(
+            answer.json()["results"][0]["series"][0]["values"],
+            json!([[1, 1, "v1"], [2, 2, "v2"]]),
+            "rp={rp}"
+        );
+    }
+    assert_eq!(count(&server, "MyDb/myrp", "m").await, 2);
+    server.stop();
 }
 
 #[tokio::test]

@@ -175,15 +175,9 @@ pub enum FieldValue<'a> {
 }
 
 impl FieldValue<'_> {
-    /// The type's name as users see it.
+    /// The type's name as users see it ([`crate::schema::FieldType::name`]).
     pub fn type_name(&self) -> &'static str {
-        match self {
-            FieldValue::Float(_) => "float",
-            FieldValue::Integer(_) => "integer",
-            FieldValue::UInteger(_) => "unsigned",
-            FieldValue::String(_) => "string",
-            FieldValue::Boolean(_) => "boolean",
-        }
+        crate::schema::FieldType::of(self).name()
     }
 }
 

@@ -602,8 +602,10 @@ fn v2_bucket_mapping() {
     assert_eq!(ok(V2, "bucket=db/default").database, "db");
     assert_eq!(ok(V2, "bucket=db%2Fautogen").database, "db");
     assert_eq!(ok(V2, "bucket=db/rp").database, "db/rp");
-    assert_eq!(ok(V2, "bucket=db/Rp").database, "db/Rp");
-    // In any case, like v1's `rp`; other retention names are taken verbatim.
+    // The retention part is v1's `rp`: lower-cased, so v1 and v2 reach the same database.
+    assert_eq!(ok(V2, "bucket=db/Rp").database, "db/rp");
+    assert_eq!(ok(V2, "bucket=MyDb/MyRP").database, "MyDb/myrp");
+    assert_eq!(ok(V1, "db=MyDb&rp=MyRP").database, "MyDb/myrp");
     assert_eq!(ok(V2, "bucket=db/AUTOGEN").database, "db");
     assert_eq!(ok(V2, "bucket=db/Default").database, "db");
     assert_eq!(ok(V2, "bucket=db/autogen2").database, "db/autogen2");

@@ -139,6 +139,44 @@ fn authorize(stored: Option<&str>, database: &str, access: Access) -> Result<(),
 }
 
 #[test]
+fn writes_queries_and_tokens_name_one_database() {
+    // What `db=MyDb&rp=MyRP` writes, the same parameters read, and a token for it covers both.
+    let write = |query: &str| {
+        WriteRequest::parse(&RequestParts {
+            method: "POST",
+            path: if query.starts_with("bucket") {
+                "/api/v2/write"
+            } else {
+                "/write"
+            },
+            query: Some(query),
+            ..Default::default()
+        })
+        .unwrap()
+        .params
+        .database
+    };
+    let read = |query: &str| {
+        linegate::QueryRequest::parse(map::QueryApi::V1.endpoint(), Some(query), None, b"")
+            .unwrap()
+            .database
+            .unwrap()
+    };
+    assert_eq!(write("db=MyDb&rp=MyRP"), "MyDb/myrp");
+    assert_eq!(write("bucket=MyDb/MyRP"), "MyDb/myrp");
+    assert_eq!(read("db=MyDb&rp=MyRP&q=SELECT+1"), "MyDb/myrp");
+    let scope = r#"{"read":["MyDb/myrp"],"write":["MyDb/myrp"]}"#;
+    assert_eq!(
+        authorize(Some(scope), &write("db=MyDb&rp=MyRP"), Access::Write),
+        Ok(())
+    );
+    assert_eq!(
+        authorize(Some(scope), &read("db=MyDb&rp=MyRP&q=x"), Access::Read),
+        Ok(())
+    );
+}
+
+#[test]
 fn authorize_from_kv_value() {
     let rw = r#"{"read":["metrics"],"write":["metrics"]}"#;
     assert_eq!(authorize(Some(rw), "metrics", Access::Write), Ok(()));

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use linegate::lp::FieldValue;
+use linegate::schema::{FieldType, TableSchema};
 use linegate::{
     Accepted, AuthScheme, BodyDecoder, ContentEncoding, Endpoint, Precision, RequestParts, Row,
     WriteBatch, WriteRequest,
@@ -84,7 +85,7 @@ struct Options {
     now: i64,
     first_line: u32,
     /// Tables seen in earlier chunks: the schema this chunk is checked against.
-    schema: Vec<TableReport>,
+    schema: Vec<KnownTable>,
     /// Whether the report carries the canonical line protocol of the accepted lines.
     canonical: bool,
 }
@@ -128,7 +129,7 @@ impl Options {
                 Some(value) => serde_wasm_bindgen::from_value::<Vec<TableSeed>>(value)
                     .map_err(|e| JsError::new(&format!("invalid schema: {e}")))?
                     .into_iter()
-                    .map(TableSeed::into_report)
+                    .map(TableSeed::into_known)
                     .collect::<Result<_, _>>()?,
             },
             canonical: get(options, "canonical").is_some_and(|v| v.is_truthy()),
@@ -202,31 +203,48 @@ struct TableSeed {
 }
 
 impl TableSeed {
-    fn into_report(self) -> Result<TableReport, JsError> {
+    fn into_known(self) -> Result<KnownTable, JsError> {
         let fields = self
             .fields
             .into_iter()
-            .map(|(key, ty)| match type_name(&ty) {
+            .map(|(key, ty)| match FieldType::from_name(&ty) {
                 Some(ty) => Ok((key, ty)),
                 None => Err(JsError::new(&format!(
                     "invalid schema: unknown type '{ty}' of field '{key}'"
                 ))),
             })
             .collect::<Result<_, _>>()?;
-        Ok(TableReport {
+        let columns = TableSchema::from_columns(self.tags, fields)
+            .map_err(|e| JsError::new(&format!("invalid schema of table '{}': {e}", self.name)))?;
+        Ok(KnownTable {
             name: self.name,
-            tags: self.tags,
-            fields,
+            columns,
             rows: self.rows,
         })
     }
 }
 
-/// The static name of a field type, as [`FieldValue::type_name`] spells it.
-fn type_name(name: &str) -> Option<&'static str> {
-    ["float", "integer", "unsigned", "string", "boolean"]
-        .into_iter()
-        .find(|t| *t == name)
+/// A table as the core's schema rules see it, with the rows counted so far.
+struct KnownTable {
+    name: String,
+    columns: TableSchema,
+    rows: u32,
+}
+
+impl KnownTable {
+    fn report(self) -> TableReport {
+        TableReport {
+            tags: self.columns.tags().to_vec(),
+            fields: self
+                .columns
+                .fields()
+                .iter()
+                .map(|(name, ty)| (name.clone(), ty.name()))
+                .collect(),
+            name: self.name,
+            rows: self.rows,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -250,8 +268,8 @@ fn value_text(value: &FieldValue<'_>) -> String {
 }
 
 /// Schema of each table seen in `seed` (earlier chunks) and the batch, and the lines of the
-/// batch that disagree with it.
-fn schema(batch: &WriteBatch<'_>, seed: Vec<TableReport>) -> (Vec<TableReport>, Vec<Conflict>) {
+/// batch that break the core's schema rules (as the server would refuse them).
+fn schema(batch: &WriteBatch<'_>, seed: Vec<KnownTable>) -> (Vec<TableReport>, Vec<Conflict>) {
     let mut tables = seed;
     let index: Vec<usize> = batch
         .tables()
@@ -261,10 +279,9 @@ fn schema(batch: &WriteBatch<'_>, seed: Vec<TableReport>) -> (Vec<TableReport>, 
             match tables.iter().position(|known| known.name == name) {
                 Some(i) => i,
                 None => {
-                    tables.push(TableReport {
+                    tables.push(KnownTable {
                         name: name.into_owned(),
-                        tags: Vec::new(),
-                        fields: Vec::new(),
+                        columns: TableSchema::default(),
                         rows: 0,
                     });
                     tables.len() - 1
@@ -273,59 +290,33 @@ fn schema(batch: &WriteBatch<'_>, seed: Vec<TableReport>) -> (Vec<TableReport>, 
         })
         .collect();
     let mut conflicts = Vec::new();
-    // The previous row, if it added no conflict.
+    // The previous row, if it was admitted.
     let mut previous: Option<Row<'_, '_>> = None;
     for row in batch.rows() {
         let table = &mut tables[index[row.table_index]];
         table.rows += 1;
         // A row with the previous row's table, keys and field types adds nothing new.
-        let repeats = previous.is_some_and(|p| p.same_shape(&row));
-        if repeats {
+        if previous.is_some_and(|p| p.same_shape(&row)) {
             continue;
         }
-        let known_conflicts = conflicts.len();
-        for tag in row.tags {
-            let key = tag.key.as_str();
-            if let Some((_, ty)) = table.fields.iter().find(|(f, _)| *f == key) {
+        match table.columns.admit(&row) {
+            Ok(_) => previous = Some(row),
+            Err(conflict) => {
                 conflicts.push(Conflict {
                     line: row.line_number,
                     table: table.name.clone(),
-                    column: key.into_owned(),
-                    expected: ty,
-                    found: "tag",
+                    column: conflict.column,
+                    expected: conflict.existing.name(),
+                    found: conflict.found.name(),
                 });
-            } else if !table.tags.iter().any(|t| *t == key) {
-                table.tags.push(key.into_owned());
+                previous = None;
             }
         }
-        for field in row.fields {
-            let key = field.key.as_str();
-            let ty = field.value.type_name();
-            if table.tags.iter().any(|t| *t == key) {
-                conflicts.push(Conflict {
-                    line: row.line_number,
-                    table: table.name.clone(),
-                    column: key.into_owned(),
-                    expected: "tag",
-                    found: ty,
-                });
-            } else if let Some((_, existing)) = table.fields.iter().find(|(f, _)| *f == key) {
-                if *existing != ty {
-                    conflicts.push(Conflict {
-                        line: row.line_number,
-                        table: table.name.clone(),
-                        column: key.into_owned(),
-                        expected: existing,
-                        found: ty,
-                    });
-                }
-            } else {
-                table.fields.push((key.into_owned(), ty));
-            }
-        }
-        previous = (conflicts.len() == known_conflicts).then_some(row);
     }
-    (tables, conflicts)
+    (
+        tables.into_iter().map(KnownTable::report).collect(),
+        conflicts,
+    )
 }
 
 /// Validates `text` as the chosen endpoint would.

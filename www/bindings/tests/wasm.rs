@@ -84,6 +84,30 @@ fn conflicts_inside_the_batch_are_listed() {
     assert_eq!(string(&conflicts.get(1), "expected"), "tag");
 }
 
+/// The shared fixture and the lines it says break the schema (its first line).
+pub fn schema_fixture() -> (&'static str, Vec<f64>) {
+    let text = include_str!("../../../tests/fixtures/schema-conflicts.lp");
+    let header = text.lines().next().unwrap();
+    let (_, numbers) = header.split_once("Breaking:").unwrap();
+    (
+        text,
+        numbers
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect(),
+    )
+}
+
+#[wasm_bindgen_test]
+fn the_page_refuses_the_rows_the_server_refuses() {
+    // native-server/tests/server.rs checks the server against the same fixture.
+    let (text, breaking) = schema_fixture();
+    let report = validate(text.into(), JsValue::UNDEFINED).unwrap();
+    let conflicts = Array::from(&get(&report, "conflicts"));
+    let lines: Vec<f64> = conflicts.iter().map(|c| number(&c, "line")).collect();
+    assert_eq!(lines, breaking);
+}
+
 #[wasm_bindgen_test]
 fn precision_changes_times_and_first_line_offsets_numbers() {
     let ms = validate(
