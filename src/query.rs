@@ -122,8 +122,7 @@ impl QueryRequest {
         body: &[u8],
     ) -> Result<QueryRequest, WriteError> {
         let invalid = |m: String| WriteError::InvalidParameter(m);
-        let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
-            query.map(|q| query_pairs(q).collect()).unwrap_or_default();
+        let mut pairs: Vec<Pair<'_>> = query.map(|q| query_pairs(q).collect()).unwrap_or_default();
         if !body.is_empty() {
             let content_type = content_type.unwrap_or("").trim_start().to_ascii_lowercase();
             if content_type.starts_with("application/x-www-form-urlencoded") {
@@ -214,8 +213,11 @@ fn epoch_unit(unit: &str) -> Option<Precision> {
     }
 }
 
+/// One decoded `key=value` parameter.
+type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// The string (and boolean) members of a JSON object body, as parameters.
-fn json_pairs(body: &[u8]) -> Result<Vec<(Cow<'static, str>, Cow<'static, str>)>, WriteError> {
+fn json_pairs(body: &[u8]) -> Result<Vec<Pair<'static>>, WriteError> {
     let not_object =
         || WriteError::InvalidParameter("the request body is not a JSON object".into());
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| not_object())?;

@@ -198,7 +198,7 @@ function __wbg_get_imports() {
             const ret = arg0.done;
             return ret;
         },
-        __wbg_encodeInto_8dea29598e6b8dc2: function(arg0, arg1, arg2) {
+        __wbg_encodeInto_f62f257879964e16: function(arg0, arg1, arg2) {
             const ret = arg0.encodeInto(arg1, arg2);
             return ret;
         },
@@ -262,16 +262,16 @@ function __wbg_get_imports() {
             const ret = arg0.length;
             return ret;
         },
-        __wbg_new_08b0cb4f72b1bf15: function() {
-            const ret = new TextEncoder();
-            return ret;
-        },
         __wbg_new_13de428334042d26: function(arg0) {
             const ret = new Uint8Array(arg0);
             return ret;
         },
         __wbg_new_37eb45aaf5eeb820: function() {
             const ret = new Array();
+            return ret;
+        },
+        __wbg_new_4668413167f03e62: function() {
+            const ret = new TextEncoder();
             return ret;
         },
         __wbg_new_cd4348290afae586: function() {
@@ -293,7 +293,7 @@ function __wbg_get_imports() {
         __wbg_prototypesetcall_13162965d1fe7aa3: function(arg0, arg1, arg2) {
             Uint8Array.prototype.set.call(getArrayU8FromWasm0(arg0, arg1), arg2);
         },
-        __wbg_read_d36ebf04d3abb0eb: function(arg0) {
+        __wbg_read_0bb106ca640679b1: function(arg0) {
             const ret = arg0.read;
             return ret;
         },
@@ -311,7 +311,7 @@ function __wbg_get_imports() {
             const ret = arg0.value;
             return ret;
         },
-        __wbg_written_1322747e6160c382: function(arg0) {
+        __wbg_written_08fdd8151f575e09: function(arg0) {
             const ret = arg0.written;
             return ret;
         },
