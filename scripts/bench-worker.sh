@@ -32,6 +32,8 @@ gz=$(gzip -9c "$wasm" | wc -c)
 printf 'worker wasm: %d bytes raw (%.0f KiB), %d bytes gzip -9 (%.0f KiB)\n' "$raw" "$((raw / 1024))" "$gz" "$((gz / 1024))"
 
 step "edge CPU per 5 000-line batch (release builds, best of 5 rounds of 40)"
+# The worker's own release settings (scripts/build-worker.sh).
+export CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --release --target wasm32-unknown-unknown -p linegate-edge --test worker \
   -- --include-ignored edge_cpu --nocapture 2>&1 | grep '^edge cpu'

@@ -20,6 +20,12 @@
 //! 5. **Outcome** — [`Accepted`] or [`WriteError`] with [`WriteError::status`] and
 //!    [`WriteError::body`].
 //!
+//! Beside the write pipeline, the rules every shell shares: [`QueryRequest`] reads the
+//! parameters of `/query` and `/api/v3/query_*` (the database they read is mapped as writes
+//! map it: [`v1_database`], [`v2_database`]); [`schema::TableSchema`] holds a table's columns
+//! and admits a row or says why not; [`error_body`] renders a request error in an endpoint's
+//! shape.
+//!
 //! ```
 //! use linegate::{RequestParts, WriteRequest, DEFAULT_MAX_BODY};
 //!

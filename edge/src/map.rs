@@ -170,27 +170,6 @@ pub fn scope(stored: Option<&str>) -> Result<Scope, WriteError> {
     })
 }
 
-/// Appends `text` percent-encoded for a query string (everything but RFC 3986 unreserved).
-pub fn percent_encode(out: &mut String, text: &str) {
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(
-                char::from_digit((b >> 4) as u32, 16)
-                    .unwrap_or('0')
-                    .to_ascii_uppercase(),
-            );
-            out.push(
-                char::from_digit((b & 15) as u32, 16)
-                    .unwrap_or('0')
-                    .to_ascii_uppercase(),
-            );
-        }
-    }
-}
-
 /// The upstream URL a batch is POSTed to:
 /// `{base}/api/v3/write_lp?db=…&precision=nanosecond&accept_partial=…[&no_sync=true]`.
 pub fn upstream_write_url(
@@ -199,16 +178,22 @@ pub fn upstream_write_url(
     accept_partial: bool,
     no_sync: bool,
 ) -> String {
-    let mut url = String::with_capacity(base.len() + database.len() + 80);
-    url.push_str(base.trim_end_matches('/'));
-    url.push_str("/api/v3/write_lp?db=");
-    percent_encode(&mut url, database);
-    url.push_str("&precision=nanosecond&accept_partial=");
-    url.push_str(if accept_partial { "true" } else { "false" });
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("db", database)
+        .append_pair("precision", "nanosecond")
+        .append_pair(
+            "accept_partial",
+            if accept_partial { "true" } else { "false" },
+        );
     if no_sync {
-        url.push_str("&no_sync=true");
+        query.append_pair("no_sync", "true");
     }
-    url
+    format!(
+        "{}/api/v3/write_lp?{}",
+        base.trim_end_matches('/'),
+        query.finish()
+    )
 }
 
 /// A write's CPU work at the edge, once authenticated and decoded: validated, re-encoded as

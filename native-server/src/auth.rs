@@ -82,16 +82,7 @@ impl Tokens {
     /// Loads `tokens.json` from the data directory.
     pub fn open(data_dir: &Path) -> io::Result<Tokens> {
         let path = data_dir.join("tokens.json");
-        let entries: Vec<Entry> = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: {e}", path.display()),
-                )
-            })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e),
-        };
+        let entries: Vec<Entry> = fsutil::read_json_or_default(&path)?;
         let entries = entries
             .into_iter()
             .filter_map(|e| Some((TokenHash::from_hex(&e.hash)?, e)))

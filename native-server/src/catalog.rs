@@ -129,16 +129,7 @@ pub struct Admitted {
 impl Catalog {
     /// Loads the catalog at `path`, or starts an empty one if there is no file yet.
     pub fn open(path: &Path) -> io::Result<Catalog> {
-        let mut catalog = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice::<Catalog>(&bytes).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: {e}", path.display()),
-                )
-            })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Catalog::default(),
-            Err(e) => return Err(e),
-        };
+        let mut catalog: Catalog = fsutil::read_json_or_default(path)?;
         catalog.path = path.to_owned();
         for db in catalog.databases.values_mut() {
             for table in db.tables.values_mut() {
@@ -336,35 +327,10 @@ mod tests {
     use super::*;
     use linegate::{validate, Precision};
 
-    fn catalog() -> (tempdir::Dir, Catalog) {
-        let dir = tempdir::Dir::new();
+    fn catalog() -> (tempfile::TempDir, Catalog) {
+        let dir = tempfile::tempdir().unwrap();
         let catalog = Catalog::open(&dir.path().join("catalog.json")).unwrap();
         (dir, catalog)
-    }
-
-    mod tempdir {
-        use std::path::{Path, PathBuf};
-        pub struct Dir(PathBuf);
-        impl Dir {
-            pub fn new() -> Dir {
-                let path = std::env::temp_dir().join(format!(
-                    "linegate-catalog-{}-{:?}",
-                    std::process::id(),
-                    std::thread::current().id()
-                ));
-                let _ = std::fs::remove_dir_all(&path);
-                std::fs::create_dir_all(&path).unwrap();
-                Dir(path)
-            }
-            pub fn path(&self) -> &Path {
-                &self.0
-            }
-        }
-        impl Drop for Dir {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
-        }
     }
 
     fn admit(

@@ -1,4 +1,5 @@
-//! Small durable-file helpers shared by the catalog, the WAL and the snapshot manifest.
+//! Small durable-file helpers shared by the catalog, the WAL, the tokens and the snapshot
+//! manifest.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -15,6 +16,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     fs::rename(&tmp, path)?;
     sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Reads the JSON file at `path`, or `T::default()` when there is no file yet.
+pub fn read_json_or_default<T: serde::de::DeserializeOwned + Default>(
+    path: &Path,
+) -> io::Result<T> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Fsyncs a directory so that files created, renamed or removed in it stay so after a crash.

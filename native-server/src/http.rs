@@ -8,11 +8,11 @@
 //! | `/query` (InfluxQL, 1.x JSON) | GET, POST | read on the database |
 //! | `/api/v3/configure/database` | GET, POST, DELETE | admin |
 //! | `/api/v3/configure/token` | POST | admin |
+//! | `/ping` (GET, HEAD), `/health`, `/metrics`, `/` (the validation page) | GET | none |
 //!
 //! The token checks are extractors ([`Admin`], [`AuthorizedWrite`], [`AuthorizedQuery`]), so
 //! a handler that names one cannot run unauthorized; every failure is an [`ApiError`],
 //! rendered in the InfluxDB shape of the endpoint's clients.
-//! | `/ping` (GET, HEAD), `/health`, `/metrics`, `/` (the validation page) | GET | none |
 //!
 //! Every response carries `Access-Control-Allow-Origin: *` and `OPTIONS` preflights are
 //! answered, so the browser page can send to the server from anywhere.
@@ -397,7 +397,7 @@ async fn health() -> Response {
 async fn metrics(State(state): Shared) -> Response {
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         state.metrics.render(),
     )
         .into_response()

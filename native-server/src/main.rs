@@ -4,14 +4,17 @@
 //! A write travels down this list; a query reads from the last three.
 //! - `main` — command-line parsing; each subcommand lives in its own module.
 //! - [`serve`] — `linegate serve`: configuration, start-up, graceful shutdown.
-//! - [`http`] — the routes: thin handlers between HTTP and the core or the store.
+//! - [`http`] — the routes: thin handlers between HTTP and the core or the store; the token
+//!   checks are extractors, every failure one `ApiError` in InfluxDB's shape.
 //! - [`auth`] — tokens: generated, stored hashed, compared in constant time.
 //! - [`store`] — the write path and the read path meet here: catalog → WAL → buffer → Parquet.
-//! - [`catalog`] — databases, tables, columns and the schema rules rows must obey.
+//! - [`catalog`] — databases and tables, with ids and persistence around the core's schema
+//!   rules (`linegate::schema`).
 //! - [`wal`] — the write-ahead log: CRC-framed records, group-commit fsync, replay.
 //! - [`buffer`] — accepted rows as Arrow record batches until they are persisted.
 //! - [`persist`] — Parquet files on the object store and the manifest that lists them.
-//! - [`query`] — SQL over Parquet and the buffer with DataFusion.
+//! - [`query`] — SQL over Parquet and the buffer with DataFusion, read-only whatever the
+//!   token: one query statement, no DDL, DML, `COPY` or file access.
 //! - [`influxql`] — v1 `/query`: common InfluxQL translated to SQL, 1.x's JSON shape.
 //! - [`metrics`] — counters for `/metrics`.
 //! - [`client`] — `create`, `show`, `delete` and `write` against a running server.

@@ -72,16 +72,7 @@ pub struct Manifest {
 impl Manifest {
     /// Loads the manifest, or an empty one if there is none yet.
     pub fn open(path: &Path) -> io::Result<Manifest> {
-        let mut manifest = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice::<Manifest>(&bytes).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: {e}", path.display()),
-                )
-            })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Manifest::default(),
-            Err(e) => return Err(e),
-        };
+        let mut manifest: Manifest = fsutil::read_json_or_default(path)?;
         manifest.path = path.to_owned();
         if manifest.instance.is_empty() {
             let mut id = [0u8; 8];

@@ -536,17 +536,18 @@ mod tests {
         .unwrap()
     }
 
-    fn temp(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("linegate-store-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
+    fn temp(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("linegate-store-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_full_buffer_holds_writes_until_a_persist_and_refuses_them_with_503_after_the_wait() {
-        let dir = temp("busy");
-        let store = open(&dir, 1).await;
+        let tmp = temp("busy");
+        let dir = tmp.path();
+        let store = open(dir, 1).await;
         let req = request("db=b");
         store.write(&req, b"m f=1 1\n".to_vec()).await.unwrap();
         let refused = store.write(&req, b"m f=2 2\n".to_vec()).await.unwrap_err();
@@ -564,14 +565,14 @@ mod tests {
         assert!(!waiting.is_finished(), "the write waits for room");
         store.snapshot().await.unwrap();
         waiting.await.unwrap().unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_restart_replays_the_wal_with_the_same_rows_and_skipped_lines() {
-        let dir = temp("replay");
+        let tmp = temp("replay");
+        let dir = tmp.path();
         {
-            let store = open(&dir, usize::MAX).await;
+            let store = open(dir, usize::MAX).await;
             // Line 2 breaks the schema (f is a float), line 3 does not parse: both skipped.
             let rejected = store
                 .write(
@@ -592,7 +593,7 @@ mod tests {
             );
             store.wal.close().await; // a crash: nothing persisted
         }
-        let store = open(&dir, usize::MAX).await;
+        let store = open(dir, usize::MAX).await;
         let after = store.sources("r").unwrap();
         let batches: Vec<RecordBatch> = after[0].batches.clone();
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
@@ -602,6 +603,5 @@ mod tests {
             .to_string();
         assert!(text.contains("1970-01-01T00:00:01"), "{text}");
         assert!(text.contains("| b |"), "{text}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -456,11 +456,11 @@ mod tests {
         bytes
     }
 
-    fn temp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("linegate-wal-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    fn temp(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("linegate-wal-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
@@ -473,8 +473,9 @@ mod tests {
 
     #[test]
     fn replay_stops_at_a_torn_tail_and_cuts_it() {
-        let dir = temp("torn");
-        let path = segment_path(&dir, 1);
+        let tmp = temp("torn");
+        let dir = tmp.path();
+        let path = segment_path(dir, 1);
         let mut bytes = record(&entry(b"a f=1\n"));
         bytes.extend(record(&entry(b"b f=2\n")));
         let full = bytes.len();
@@ -496,8 +497,9 @@ mod tests {
 
     #[test]
     fn a_flipped_bit_ends_the_segment() {
-        let dir = temp("crc");
-        let path = segment_path(&dir, 1);
+        let tmp = temp("crc");
+        let dir = tmp.path();
+        let path = segment_path(dir, 1);
         let mut bytes = record(&entry(b"a f=1\n"));
         let first = bytes.len();
         bytes.extend(record(&entry(b"b f=2\n")));
@@ -510,8 +512,9 @@ mod tests {
 
     #[tokio::test]
     async fn group_commit_applies_in_order_and_rotates() {
-        let dir = temp("group");
-        let wal = Wal::start(&dir, 1, Arc::new(Metrics::default())).unwrap();
+        let tmp = temp("group");
+        let dir = tmp.path();
+        let wal = Wal::start(dir, 1, Arc::new(Metrics::default())).unwrap();
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut pending = Vec::new();
         for i in 0..20u8 {
@@ -540,9 +543,9 @@ mod tests {
         wal.close().await;
         assert_eq!(seen.lock().unwrap().len(), 20);
         assert_eq!(*closed.lock().unwrap(), Some(1));
-        let found: Vec<u64> = segments(&dir).unwrap().into_iter().map(|s| s.0).collect();
+        let found: Vec<u64> = segments(dir).unwrap().into_iter().map(|s| s.0).collect();
         assert_eq!(found, [1, 2]);
-        let outcome = replay(&segment_path(&dir, 1), |_| {}).unwrap();
+        let outcome = replay(&segment_path(dir, 1), |_| {}).unwrap();
         assert_eq!((outcome.records, outcome.torn_at), (20, None));
     }
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Server, TempDir};
+use common::{temp_dir, Server};
 
 const LINES_PER_BATCH: u64 = 500;
 const WRITERS: usize = 4;
@@ -63,7 +63,7 @@ async fn every_acknowledged_batch_survives_sigkill() {
         .ok()
         .and_then(|k| k.parse().ok())
         .unwrap_or(3);
-    let dir = TempDir::new("crash");
+    let dir = temp_dir("crash");
     // Small buffers so snapshots (Parquet + WAL deletion) happen while the kills land.
     let flags = ["--persist-buffer-mib", "1", "--persist-interval-secs", "1"];
     let next_batch = Arc::new(AtomicU64::new(0));

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Server, TempDir, ADMIN};
+use common::{temp_dir, Server, ADMIN};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
@@ -90,8 +90,8 @@ fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[tokio::test]
 async fn queries_never_write_or_touch_files_with_any_token() {
-    let data = TempDir::new("readonly-data");
-    let outside = TempDir::new("readonly-files");
+    let data = temp_dir("readonly-data");
+    let outside = temp_dir("readonly-files");
     let existing = outside.path().join("existing.csv");
     let secret = outside.path().join("secret.csv");
     let created = outside.path().join("created.csv");

@@ -5,7 +5,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{Server, TempDir, ADMIN};
+use common::{temp_dir, Server, ADMIN};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -83,7 +83,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn every_auth_form_and_its_failures() {
-    let dir = TempDir::new("auth");
+    let dir = temp_dir("auth");
     let server = Server::start(dir.path(), &[]);
     let body = "home,room=kitchen temp=21.5 1700000000\n";
     let basic = format!("Basic {}", base64_encode(&format!("anyuser:{ADMIN}")));
@@ -239,7 +239,7 @@ fn base64_encode(s: &str) -> String {
 
 #[tokio::test]
 async fn parameters_precision_rp_bucket_and_ignored_ones() {
-    let dir = TempDir::new("params");
+    let dir = temp_dir("params");
     let server = Server::start(dir.path(), &[]);
     let writes = [
         (
@@ -345,7 +345,7 @@ async fn parameters_precision_rp_bucket_and_ignored_ones() {
 
 #[tokio::test]
 async fn gzip_encodings_and_size_limits() {
-    let dir = TempDir::new("gzip");
+    let dir = temp_dir("gzip");
     let server = Server::start(dir.path(), &["--max-http-request-size", "1048576"]);
     let body = (0..1000)
         .map(|i| format!("g,i={} f={i} {i}\n", i % 7))
@@ -427,7 +427,7 @@ async fn gzip_encodings_and_size_limits() {
 
 #[tokio::test]
 async fn error_bodies_partial_and_all_or_nothing() {
-    let dir = TempDir::new("errors");
+    let dir = temp_dir("errors");
     let server = Server::start(dir.path(), &[]);
     let body = "cpu,host=a usage=1 1\n\n# comment\ncpu,host=b usage= 2\ncpu,host=c usage=3 3\n";
 
@@ -506,7 +506,7 @@ async fn the_server_refuses_the_rows_the_page_refuses() {
         .split_whitespace()
         .map(|n| n.parse().unwrap())
         .collect();
-    let dir = TempDir::new("schema-fixture");
+    let dir = temp_dir("schema-fixture");
     let server = Server::start(dir.path(), &[]);
     let answer = post(
         &server,
@@ -528,7 +528,7 @@ async fn the_server_refuses_the_rows_the_page_refuses() {
 
 #[tokio::test]
 async fn schema_rules_across_requests() {
-    let dir = TempDir::new("schema");
+    let dir = temp_dir("schema");
     let server = Server::start(dir.path(), &[]);
     let ok = post(
         &server,
@@ -590,7 +590,7 @@ async fn schema_rules_across_requests() {
 
 #[tokio::test]
 async fn ping_health_metrics_cors_and_admin_routes() {
-    let dir = TempDir::new("misc");
+    let dir = temp_dir("misc");
     let server = Server::start(dir.path(), &[]);
     for method in [Method::GET, Method::HEAD] {
         let ping = send(&server, method, "/ping", &[], "").await;
@@ -712,7 +712,7 @@ async fn parquet_files_hold_every_value_type_and_timestamp() {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{Float64Type, Int64Type, TimestampNanosecondType, UInt64Type};
 
-    let dir = TempDir::new("parquet");
+    let dir = temp_dir("parquet");
     let server = Server::start(dir.path(), &[]);
     let body = "weather,city=Oslo,station=1 temp=-3.5,count=7i,total=18446744073709551615u,desc=\"snow \\\"heavy\\\"\",ok=t 1700000000000000001\n\
                 weather,city=Bergen temp=4.25,count=-9223372036854775808i,ok=FALSE 1700000000000000002\n\
@@ -798,7 +798,7 @@ async fn parquet_files_hold_every_value_type_and_timestamp() {
 
 #[tokio::test]
 async fn cli_admin_commands_and_bulk_import() {
-    let dir = TempDir::new("cli");
+    let dir = temp_dir("cli");
     let server = Server::start(dir.path(), &[]);
     let bin = env!("CARGO_BIN_EXE_linegate");
     let run = |args: &[&str]| {
@@ -879,7 +879,7 @@ async fn cli_admin_commands_and_bulk_import() {
 
 #[tokio::test]
 async fn one_database_mapping_for_v1_v2_writes_and_v1_queries() {
-    let dir = TempDir::new("mapping");
+    let dir = temp_dir("mapping");
     let server = Server::start(dir.path(), &[]);
     for (path, line) in [
         ("/write?db=MyDb&rp=MyRP&precision=s", "m,via=v1 f=1 1"),
@@ -914,7 +914,7 @@ async fn one_database_mapping_for_v1_v2_writes_and_v1_queries() {
 
 #[tokio::test]
 async fn v1_query_answers_influxql_in_the_1x_shape() {
-    let dir = TempDir::new("influxql");
+    let dir = temp_dir("influxql");
     let server = Server::start(dir.path(), &[]);
     let body =
         "home,room=kitchen temp=72,hum=35.5 1641024000\nhome,room=living temp=70.5 1641024060\n";

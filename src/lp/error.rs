@@ -237,38 +237,26 @@ impl LineError {
         pos: usize,
         kind: LineErrorKind,
     ) -> LineError {
-        locate(body, line_start, line_number, pos, kind)
-    }
-}
-
-/// Builds a [`LineError`] for byte offset `pos` of `body`, given that the physical line
-/// containing `line_start` is number `line_number`.
-pub(crate) fn locate(
-    body: &str,
-    line_start: usize,
-    line_number: u32,
-    pos: usize,
-    kind: LineErrorKind,
-) -> LineError {
-    let bytes = body.as_bytes();
-    let pos = pos.min(bytes.len());
-    let mut start = line_start.min(pos);
-    let mut line = line_number;
-    for (i, &c) in bytes[start..pos].iter().enumerate() {
-        if c == b'\n' {
-            line += 1;
-            start = line_start + i + 1;
+        let bytes = body.as_bytes();
+        let pos = pos.min(bytes.len());
+        let mut start = line_start.min(pos);
+        let mut line = line_number;
+        for (i, &c) in bytes[start..pos].iter().enumerate() {
+            if c == b'\n' {
+                line += 1;
+                start = line_start + i + 1;
+            }
         }
-    }
-    let end = bytes[pos..]
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(bytes.len(), |i| pos + i);
-    LineError {
-        line,
-        column: (pos - start + 1) as u32,
-        kind,
-        original_line: original_line(&bytes[start..end]),
+        let end = bytes[pos..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(bytes.len(), |i| pos + i);
+        LineError {
+            line,
+            column: (pos - start + 1) as u32,
+            kind,
+            original_line: original_line(&bytes[start..end]),
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use error::{original_line, LineError, LineErrorKind, SchemaConflict, ORIGINAL_LINE_LIMIT};
 
 use crate::precision::Precision;
-use error::{locate, quote};
+use error::quote;
 use number::{parse_number, parse_timestamp, Number, NumberError};
 use scan::{ByteSet, Pattern};
 
@@ -354,7 +354,7 @@ impl<'a> LineParser<'a> {
                     .iter()
                     .rposition(|&c| c == b'\n')
                     .map_or(0, |i| i + 1);
-                let error = locate(self.body, line_start, line_number, pos, *kind);
+                let error = LineError::locate(self.body, line_start, line_number, pos, *kind);
                 let before = count_newlines(&self.bytes[start..pos]);
                 let ended = self.skip_rest_of_line(pos);
                 self.line_number = line_number + before + ended as u32;

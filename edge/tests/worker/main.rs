@@ -214,9 +214,10 @@ fn upstream_urls() {
         map::upstream_write_url("https://store.example", "db/rp", false, true),
         "https://store.example/api/v3/write_lp?db=db%2Frp&precision=nanosecond&accept_partial=false&no_sync=true"
     );
-    let mut out = String::new();
-    map::percent_encode(&mut out, "a b&c=d_é~");
-    assert_eq!(out, "a%20b%26c%3Dd_%C3%A9~");
+    assert_eq!(
+        map::upstream_write_url("http://s", "a b&c=d_é~", true, false),
+        "http://s/api/v3/write_lp?db=a+b%26c%3Dd_%C3%A9%7E&precision=nanosecond&accept_partial=true"
+    );
     assert!(!map::upstream_accept_partial(Endpoint::V1, true));
     assert!(!map::upstream_accept_partial(Endpoint::V2, true));
     assert!(map::upstream_accept_partial(Endpoint::V3, true));
