@@ -9,6 +9,8 @@
 #   LINES=200000 RSS_LINES=0 scripts/bench-ingest.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Release binaries: $CARGO_TARGET_DIR/release (default target/release).
+REL=${CARGO_TARGET_DIR:-target}/release
 LINES=${LINES:-1000000}
 RSS_LINES=${RSS_LINES:-10000000}
 WORK=${WORK:-target/bench-ingest}
@@ -21,11 +23,11 @@ fi
 echo "==> building linegate (release)"
 cargo build --release -q -p linegate-server
 cargo build --release -q --example gen_corpus
-BIN=target/release/linegate
+BIN=$REL/linegate
 
 rm -rf "$WORK"; mkdir -p "$WORK"
 echo "==> generating $LINES Telegraf-like lines"
-target/release/examples/gen_corpus ingest "$LINES" > "$WORK/ingest.lp"
+"$REL/examples/gen_corpus" ingest "$LINES" > "$WORK/ingest.lp"
 BYTES=$(stat -c %s "$WORK/ingest.lp")
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -105,7 +107,7 @@ echo "corpus: $LINES lines, $BYTES bytes"
 
 if [ "$RSS_LINES" -gt 0 ]; then
   echo "==> linegate, $RSS_LINES lines (peak RSS)"
-  target/release/examples/gen_corpus ingest "$RSS_LINES" > "$WORK/big.lp"
+  "$REL/examples/gen_corpus" ingest "$RSS_LINES" > "$WORK/big.lp"
   rm -f "$WORK/ingest.lp"
   run_linegate "$RSS_LINES" "$WORK/big.lp"
   printf 'linegate, %s lines: %s lines/s, %s CPU s / M lines, peak RSS %s MiB, %s points\n' \
