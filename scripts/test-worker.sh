@@ -17,10 +17,10 @@ step() { printf '\n==> %s\n' "$*"; }
 
 scripts/setup-worker.sh
 
-step "rustfmt --check (worker files)"
+step "cargo fmt --check (the edge crate)"
 cargo fmt -p linegate-edge -- --check
 
-step "cargo clippy (wasm32, feature worker)"
+step "cargo clippy (wasm32, the edge crate)"
 cargo clippy --target wasm32-unknown-unknown -p linegate-edge --lib --test worker -- -D warnings
 
 step "worker mapping tests (native)"
