@@ -11,7 +11,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use datafusion::common::config::Dialect;
 use datafusion::common::TableReference;
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
@@ -19,7 +18,7 @@ use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::object_store::ObjectStoreRegistry;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::ParquetReadOptions;
-use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{self, SetExpr, Statement};
 use object_store::{ObjectStore, ObjectStoreExt};
 use url::Url;
@@ -60,10 +59,16 @@ impl QueryError {
 
 /// Parses `sql` as one DataFusion statement and refuses anything but a read-only query.
 pub fn parse_read_only(sql: &str) -> Result<DfStatement, QueryError> {
-    let state = SessionContext::new().state();
-    let statement = state
-        .sql_to_statement(sql, &Dialect::default())
-        .map_err(|e| QueryError::Invalid(e.to_string()))?;
+    let mut statements =
+        DFParser::parse_sql(sql).map_err(|e| QueryError::Invalid(e.to_string()))?;
+    let statement = match (statements.pop_front(), statements.is_empty()) {
+        (Some(statement), true) => statement,
+        _ => {
+            return Err(QueryError::Invalid(
+                "a query is exactly one statement".into(),
+            ))
+        }
+    };
     refuse_writes(&statement)?;
     Ok(statement)
 }

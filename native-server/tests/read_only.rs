@@ -161,6 +161,9 @@ async fn queries_never_write_or_touch_files_with_any_token() {
             "SELECT 1 AS x UNION ALL SELECT 2 INTO copy".into(),
             Some("SELECT INTO"),
         ),
+        // One statement per query: a second one is not run, read-only or not.
+        ("SELECT 1; DROP TABLE cpu".into(), None),
+        ("SELECT 1 AS x; SELECT 2 AS y".into(), None),
         // Another database's table, and files named as tables: not found, not read.
         ("SELECT * FROM secret_table".into(), None),
         ("SELECT * FROM a.public.secret_table".into(), None),
