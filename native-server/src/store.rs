@@ -256,9 +256,9 @@ impl Store {
         lock(&self.catalog)
     }
 
-    /// Creates an empty database; `false` if it exists.
+    /// Creates an empty database; `false` if it exists. Saving the catalog is blocking work.
     pub fn create_database(&self, name: &str) -> std::io::Result<bool> {
-        lock(&self.catalog).create_database(name)
+        tokio::task::block_in_place(|| lock(&self.catalog).create_database(name))
     }
 
     /// Drops a database with its buffered rows and files; `false` if there is none.

@@ -17,32 +17,20 @@ struct Answer {
     body: String,
 }
 
-async fn get(server: &Server, path: &str, token: &str, params: &[(&str, &str)]) -> Answer {
-    let response = Client::new()
-        .get(server.url(path))
-        .query(params)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+async fn answer(request: reqwest::RequestBuilder, token: &str) -> Answer {
+    let response = request.bearer_auth(token).send().await.unwrap();
     Answer {
         status: response.status(),
         body: response.text().await.unwrap(),
     }
 }
 
+async fn get(server: &Server, path: &str, token: &str, params: &[(&str, &str)]) -> Answer {
+    answer(Client::new().get(server.url(path)).query(params), token).await
+}
+
 async fn post_form(server: &Server, path: &str, token: &str, params: &[(&str, &str)]) -> Answer {
-    let response = Client::new()
-        .post(server.url(path))
-        .form(params)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    Answer {
-        status: response.status(),
-        body: response.text().await.unwrap(),
-    }
+    answer(Client::new().post(server.url(path)).form(params), token).await
 }
 
 async fn write(server: &Server, db: &str, lines: &str) {
