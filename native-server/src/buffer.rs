@@ -5,8 +5,14 @@
 //! ([`to_record_batches`]), so the log thread only has to push finished batches. The buffer
 //! has an *active* generation that receives new rows and zero or more *frozen* ones being
 //! persisted; queries read all of them.
+//!
+//! The buffer also remembers the latest time of every series it has seen, so it knows when
+//! a write may repeat a point (same series and time) already buffered or persisted: only
+//! then do queries and persists need to merge duplicates ([`crate::dedup`]).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,13 +33,37 @@ use crate::catalog::TableDef;
 /// Identifies a table across databases: (database id, table id).
 pub type TableKey = (u32, u32);
 
+/// A series' identity within its table: a hash of its tag set, the same whatever order the
+/// tags were written in. A collision only makes a merge happen that was not needed.
+pub type SeriesKey = u64;
+
+/// The first and last time of a series in one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    first: i64,
+    last: i64,
+}
+
+/// One request's rows of one table.
+#[derive(Clone)]
+pub struct TableRows {
+    /// The table's catalog id.
+    pub table_id: u32,
+    /// The rows, in the table's schema.
+    pub batch: RecordBatch,
+    /// The time span of each series in `batch`.
+    pub series: HashMap<SeriesKey, Span>,
+    /// Some series' times do not strictly increase within `batch` (it may repeat a point).
+    pub unordered: bool,
+}
+
 /// Builds one record batch per table from the rows of `batch` that are not in `skip_rows`
 /// (sorted row indexes), each in its table's full schema (absent columns are null).
 pub fn to_record_batches(
     batch: &WriteBatch<'_>,
     tables: &[Option<Arc<TableDef>>],
     skip_rows: &[usize],
-) -> Result<Vec<(u32, RecordBatch)>, ArrowError> {
+) -> Result<Vec<TableRows>, ArrowError> {
     let mut builders: Vec<Option<TableBuilder<'_>>> = tables
         .iter()
         .map(|t| t.as_ref().map(|def| TableBuilder::new(def.clone())))
@@ -145,6 +175,16 @@ struct TableBuilder<'a> {
     /// have the same keys, so the name lookup is skipped.
     last_keys: Vec<&'a str>,
     last_columns: Vec<usize>,
+    series: HashMap<SeriesKey, Span>,
+    unordered: bool,
+}
+
+/// The [`SeriesKey`] of a row's tags: a sum of per-tag hashes, so tag order does not matter.
+fn series_key(tags: &[linegate::lp::Tag<'_>]) -> SeriesKey {
+    let hasher = foldhash::fast::FixedState::with_seed(0x6c69_6e65_6761_7465);
+    tags.iter().fold(0u64, |sum, tag| {
+        sum.wrapping_add(hasher.hash_one((tag.key.as_str(), tag.value.as_str())))
+    })
 }
 
 impl<'a> TableBuilder<'a> {
@@ -166,6 +206,8 @@ impl<'a> TableBuilder<'a> {
             rows: 0,
             last_keys: Vec::new(),
             last_columns: Vec::new(),
+            series: HashMap::new(),
+            unordered: false,
         }
     }
 
@@ -210,6 +252,20 @@ impl<'a> TableBuilder<'a> {
         }
         self.time.push(time);
         self.rows += 1;
+        match self.series.entry(series_key(tags)) {
+            Entry::Occupied(mut seen) => {
+                let span = seen.get_mut();
+                self.unordered |= time <= span.last;
+                span.first = span.first.min(time);
+                span.last = span.last.max(time);
+            }
+            Entry::Vacant(new) => {
+                new.insert(Span {
+                    first: time,
+                    last: time,
+                });
+            }
+        }
     }
 
     /// The column index of `name`; out of range (ignored) if unknown, which the catalog rules out.
@@ -217,7 +273,7 @@ impl<'a> TableBuilder<'a> {
         self.def.column(name).map_or(usize::MAX, |(_, i)| i)
     }
 
-    fn finish(mut self) -> Result<(u32, RecordBatch), ArrowError> {
+    fn finish(mut self) -> Result<TableRows, ArrowError> {
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len() + 1);
         for column in &mut self.columns {
             column.pad(self.rows);
@@ -226,10 +282,12 @@ impl<'a> TableBuilder<'a> {
         arrays.push(Arc::new(TimestampNanosecondArray::from(std::mem::take(
             &mut self.time,
         ))));
-        Ok((
-            self.def.id,
-            RecordBatch::try_new(self.def.schema(), arrays)?,
-        ))
+        Ok(TableRows {
+            table_id: self.def.id,
+            batch: RecordBatch::try_new(self.def.schema(), arrays)?,
+            series: self.series,
+            unordered: self.unordered,
+        })
     }
 }
 
@@ -256,7 +314,7 @@ const MERGE_AT_ROWS: usize = 32 * 1024;
 const MERGE_AT_COUNT: usize = 64;
 
 /// The rows of one table in one generation.
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct TableBuffer {
     batches: Vec<RecordBatch>,
     small: Vec<RecordBatch>,
@@ -266,12 +324,44 @@ pub struct TableBuffer {
     pub rows: usize,
     /// Bytes held (Arrow buffers).
     pub bytes: usize,
+    /// The smallest time held.
+    pub min_time: i64,
+    /// The largest time held.
+    pub max_time: i64,
+    /// Some row may repeat a point (series and time) written before it, here or earlier.
+    pub repeats: bool,
+}
+
+impl Default for TableBuffer {
+    fn default() -> Self {
+        TableBuffer {
+            batches: Vec::new(),
+            small: Vec::new(),
+            small_rows: 0,
+            merged_bytes: 0,
+            rows: 0,
+            bytes: 0,
+            min_time: i64::MAX,
+            max_time: i64::MIN,
+            repeats: false,
+        }
+    }
 }
 
 impl TableBuffer {
-    fn push(&mut self, batch: RecordBatch) {
+    fn push(&mut self, rows: TableRows, repeats: bool) {
+        for span in rows.series.values() {
+            self.min_time = self.min_time.min(span.first);
+            self.max_time = self.max_time.max(span.last);
+        }
+        self.repeats |= repeats;
+        let batch = rows.batch;
         self.rows += batch.num_rows();
         if batch.num_rows() >= SMALL_BATCH_ROWS {
+            // Batches stay in write order, which is what last-write-wins goes by.
+            if !self.small.is_empty() {
+                self.merge_small();
+            }
             self.merged_bytes += batch.get_array_memory_size();
             self.batches.push(batch);
         } else {
@@ -306,9 +396,34 @@ impl TableBuffer {
         }
     }
 
-    /// All record batches, in arrival order of their merge.
+    /// All record batches, in write order.
     pub fn batches(&self) -> impl Iterator<Item = &RecordBatch> {
         self.batches.iter().chain(&self.small)
+    }
+}
+
+/// The latest time of each series seen since the start, per table, which tells whether a
+/// write may repeat a point; for a series not seen since the start, the latest persisted
+/// time of its table stands in.
+#[derive(Default)]
+pub struct Latest {
+    series: HashMap<TableKey, HashMap<SeriesKey, i64>>,
+    /// The largest persisted time per table when the store opened.
+    pub persisted: HashMap<TableKey, i64>,
+}
+
+impl Latest {
+    /// Records `rows` of table `key`; whether they may repeat a point written before.
+    fn record(&mut self, key: TableKey, rows: &TableRows) -> bool {
+        let floor = self.persisted.get(&key).copied().unwrap_or(i64::MIN);
+        let series = self.series.entry(key).or_default();
+        let mut repeats = rows.unordered;
+        for (&s, span) in &rows.series {
+            let last = series.entry(s).or_insert(floor);
+            repeats |= span.first <= *last;
+            *last = (*last).max(span.last);
+        }
+        repeats
     }
 }
 
@@ -337,20 +452,22 @@ impl Generation {
         }
     }
 
-    /// Adds a request's record batches for database `database_id`.
-    pub fn push(&mut self, database_id: u32, batches: Vec<(u32, RecordBatch)>) {
+    /// Adds a request's rows for database `database_id`.
+    fn push(&mut self, database_id: u32, rows: Vec<TableRows>, latest: &mut Latest) {
         self.since.get_or_insert_with(Instant::now);
-        for (table_id, batch) in batches {
-            let table = self.tables.entry((database_id, table_id)).or_default();
+        for table_rows in rows {
+            let key = (database_id, table_rows.table_id);
+            let repeats = latest.record(key, &table_rows);
+            let table = self.tables.entry(key).or_default();
             let (rows, bytes) = (table.rows, table.bytes);
-            table.push(batch);
+            table.push(table_rows, repeats);
             self.rows += table.rows - rows;
             self.bytes = self.bytes + table.bytes - bytes.min(table.bytes);
         }
     }
 
     /// Drops the rows of a database (it was deleted).
-    pub fn remove_database(&mut self, database_id: u32) {
+    fn remove_database(&mut self, database_id: u32) {
         self.tables.retain(|(db, _), _| *db != database_id);
         self.rows = self.tables.values().map(|t| t.rows).sum();
         self.bytes = self.tables.values().map(|t| t.bytes).sum();
@@ -363,6 +480,8 @@ pub struct Buffers {
     pub active: Generation,
     /// Oldest first; each is removed once its Parquet files are in the manifest.
     pub frozen: Vec<Arc<Generation>>,
+    /// The latest time of each series, across generations.
+    pub latest: Latest,
 }
 
 impl Default for Buffers {
@@ -370,11 +489,26 @@ impl Default for Buffers {
         Buffers {
             active: Generation::new(),
             frozen: Vec::new(),
+            latest: Latest::default(),
         }
     }
 }
 
 impl Buffers {
+    /// Adds a request's rows for database `database_id` to the active generation.
+    pub fn push(&mut self, database_id: u32, rows: Vec<TableRows>) {
+        self.active.push(database_id, rows, &mut self.latest);
+    }
+
+    /// Drops the active rows of a database and what is known of its series (it was deleted).
+    pub fn remove_database(&mut self, database_id: u32) {
+        self.active.remove_database(database_id);
+        self.latest.series.retain(|(db, _), _| *db != database_id);
+        self.latest
+            .persisted
+            .retain(|(db, _), _| *db != database_id);
+    }
+
     /// Freezes the active generation as covering WAL segments up to `last_segment`.
     pub fn freeze(&mut self, last_segment: u64) -> Arc<Generation> {
         let mut frozen = std::mem::replace(&mut self.active, Generation::new());
@@ -394,14 +528,13 @@ impl Buffers {
         self.active.rows + self.frozen.iter().map(|g| g.rows).sum::<usize>()
     }
 
-    /// Every buffered batch of one table, oldest generation first.
-    pub fn batches(&self, key: TableKey) -> Vec<RecordBatch> {
+    /// One table's rows in each generation that has some, oldest generation first.
+    pub fn table(&self, key: TableKey) -> Vec<TableBuffer> {
         self.frozen
             .iter()
             .map(|g| &**g)
             .chain(std::iter::once(&self.active))
-            .filter_map(|g| g.tables.get(&key))
-            .flat_map(|t| t.batches().cloned())
+            .filter_map(|g| g.tables.get(&key).cloned())
             .collect()
     }
 }
@@ -422,7 +555,7 @@ mod tests {
         }
     }
 
-    fn build(body: &str) -> (Vec<(u32, RecordBatch)>, Catalog, Dir) {
+    fn build(body: &str) -> (Vec<TableRows>, Catalog, Dir) {
         let dir = std::env::temp_dir().join(format!(
             "linegate-buffer-{}-{:?}",
             std::process::id(),
@@ -446,7 +579,7 @@ mod tests {
              cpu,h\\ x=esc\\,aped usage=2\n",
         );
         assert_eq!(batches.len(), 2);
-        let cpu = &batches[0].1;
+        let cpu = &batches[0].batch;
         let names: Vec<_> = cpu
             .schema()
             .fields()
@@ -485,7 +618,7 @@ mod tests {
         let def = &catalog.database("db").unwrap().tables["m"];
         let mut generation = Generation::new();
         for _ in 0..200 {
-            generation.push(1, batches.clone());
+            generation.push(1, batches.clone(), &mut Latest::default());
         }
         let table = &generation.tables[&(1, def.id)];
         assert_eq!(table.rows, 200);
@@ -497,13 +630,43 @@ mod tests {
     }
 
     #[test]
+    fn a_write_that_may_repeat_a_point_is_flagged_whatever_the_tag_order() {
+        let mut buffers = Buffers::default();
+        let (first, catalog, _dir) = build("m,a=1,b=2 f=1 10\nm,a=2 f=1 10\n");
+        let key = (1, catalog.database("db").unwrap().tables["m"].id);
+        buffers.push(1, first);
+        assert!(!buffers.active.tables[&key].repeats, "new series");
+        let (later, _, _dir2) = build("m,a=1,b=2 f=2 11\n");
+        buffers.push(1, later);
+        assert!(!buffers.active.tables[&key].repeats, "a later time");
+        let (again, _, _dir3) = build("m,b=2,a=1 g=2 11\n");
+        buffers.push(1, again);
+        assert!(
+            buffers.active.tables[&key].repeats,
+            "the same point, tags reordered"
+        );
+        buffers.freeze(1);
+        let (older, _, _dir4) = build("m,a=2 f=3 9\n");
+        buffers.push(1, older);
+        let tables = buffers.table(key);
+        assert_eq!(tables.len(), 2);
+        assert!(
+            tables[1].repeats,
+            "an earlier time of a series in a frozen generation"
+        );
+        assert_eq!((tables[0].min_time, tables[0].max_time), (10, 11));
+        let (within, _, _dir5) = build("n,a=1 f=1 5\nn,a=1 f=2 5\n");
+        assert!(within[0].unordered, "one request repeating a point");
+    }
+
+    #[test]
     fn adapt_fills_columns_added_later_with_nulls() {
         let (first, mut catalog, _dir) = build("m,a=1 f=1 1\n");
         let body = "m,b=2 g=2i 2\n";
         let accepted = validate(body.as_bytes(), Precision::Nanosecond, 0, true).unwrap();
         let admitted = catalog.admit("db", body, &accepted.batch, true).unwrap();
         let schema = admitted.tables[0].as_ref().unwrap().schema();
-        let adapted = adapt(&first[0].1, &schema).unwrap();
+        let adapted = adapt(&first[0].batch, &schema).unwrap();
         assert_eq!(adapted.num_columns(), 5);
         assert_eq!(adapted.column_by_name("b").unwrap().null_count(), 1);
         assert_eq!(

@@ -13,8 +13,12 @@
 //! - [`wal`] — the write-ahead log: CRC-framed records, group-commit fsync, replay.
 //! - [`buffer`] — accepted rows as Arrow record batches until they are persisted.
 //! - [`persist`] — Parquet files on the object store and the manifest that lists them.
+//! - [`dedup`] — last write wins: one row per point, merged field by field.
+//! - [`compact`] — which small files of a table's day are merged into one, and when.
 //! - [`query`] — SQL over Parquet and the buffer with DataFusion, read-only whatever the
 //!   token: one query statement, no DDL, DML, `COPY` or file access.
+//! - [`table`] — one table as DataFusion scans it: only the files its time range needs,
+//!   sources that may hold the same point merged.
 //! - [`influxql`] — v1 `/query`: common InfluxQL translated to SQL, 1.x's JSON shape.
 //! - [`metrics`] — counters for `/metrics`.
 //! - [`client`] — `create`, `show`, `delete` and `write` against a running server.
@@ -26,6 +30,8 @@ mod auth;
 mod buffer;
 mod catalog;
 mod client;
+mod compact;
+mod dedup;
 mod fsutil;
 mod http;
 mod influxql;
@@ -34,6 +40,7 @@ mod persist;
 mod query;
 mod serve;
 mod store;
+mod table;
 mod validate;
 mod wal;
 

@@ -1,8 +1,8 @@
 //! Persistence: frozen buffer generations become Parquet files on the object store, listed in
 //! a manifest that also says how much of the WAL they cover.
 //!
-//! Files are sorted by series key (the table's tags in series-key order) then time, one file
-//! per table per time window per snapshot, at
+//! Files hold one row per point (last write wins), sorted by series key (the table's tags in
+//! series-key order) then time, one file per table per time window per snapshot, at
 //! `<instance>/<db id>/<table id>/<YYYY-MM-DD>/<HHMM>/<n>.parquet`, where `<instance>` is a
 //! random id made with the data directory, so servers can share a bucket.
 //! A file counts only once the manifest lists it: the manifest is replaced atomically after
@@ -15,23 +15,24 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt32Array};
-use arrow::compute::{concat_batches, take_record_batch};
+use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::compute::take_record_batch;
 use arrow::datatypes::TimestampNanosecondType;
 use arrow::error::ArrowError;
-use arrow::row::{RowConverter, SortField};
 use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
-use crate::buffer::{adapt, TableBuffer};
+use crate::buffer::TableBuffer;
 use crate::catalog::TableDef;
+use crate::dedup;
 use crate::fsutil;
 
 /// One Parquet file of the store.
@@ -51,6 +52,24 @@ pub struct ParquetFile {
     pub max_time: i64,
     /// Size in bytes.
     pub size: u64,
+    /// Write order: the number of the persist that wrote its rows (for a compacted file, the
+    /// newest of its inputs'). Among files that hold the same point, the higher wins.
+    #[serde(default)]
+    pub seq: u64,
+    /// How many compactions its rows went through (0: written by a persist).
+    #[serde(default)]
+    pub level: u32,
+    /// It may repeat a point of an earlier file (files written before this field existed
+    /// are assumed to).
+    #[serde(default = "assume_repeats")]
+    pub repeats: bool,
+    /// When it was written (wall clock, ns), which tells whether its day has settled.
+    #[serde(default)]
+    pub written_at: i64,
+}
+
+fn assume_repeats() -> bool {
+    true
 }
 
 /// The list of persisted files and the WAL position they cover.
@@ -60,13 +79,21 @@ pub struct Manifest {
     pub wal_persisted_through: u64,
     /// Number for the next file name.
     pub next_file: u64,
+    /// [`ParquetFile::seq`] of the next persist.
+    #[serde(default = "first_seq")]
+    pub next_seq: u64,
     /// This data directory's prefix in the object store.
     #[serde(default)]
     pub instance: String,
-    /// Every file, oldest first.
-    pub files: Vec<ParquetFile>,
+    /// Every file. Queries hold them (`Arc`) while they read, so a compacted file is deleted
+    /// only once no query reads it.
+    pub files: Vec<Arc<ParquetFile>>,
     #[serde(skip)]
     path: PathBuf,
+}
+
+fn first_seq() -> u64 {
+    1
 }
 
 impl Manifest {
@@ -89,12 +116,28 @@ impl Manifest {
         fsutil::write_atomic(&self.path, &bytes)
     }
 
-    /// The files of one table.
-    pub fn table_files(&self, database_id: u32, table_id: u32) -> Vec<&ParquetFile> {
-        self.files
+    /// The files of one table, oldest write first.
+    pub fn table_files(&self, database_id: u32, table_id: u32) -> Vec<Arc<ParquetFile>> {
+        let mut files: Vec<Arc<ParquetFile>> = self
+            .files
             .iter()
             .filter(|f| f.database_id == database_id && f.table_id == table_id)
-            .collect()
+            .cloned()
+            .collect();
+        files.sort_by_key(|f| f.seq);
+        files
+    }
+
+    /// The largest persisted time of each table.
+    pub fn latest_times(&self) -> std::collections::HashMap<(u32, u32), i64> {
+        let mut latest = std::collections::HashMap::new();
+        for f in &self.files {
+            let t = latest
+                .entry((f.database_id, f.table_id))
+                .or_insert(i64::MIN);
+            *t = (*t).max(f.max_time);
+        }
+        latest
     }
 }
 
@@ -112,19 +155,16 @@ pub struct Encoded {
     pub max_time: i64,
 }
 
-/// Sorts one table's buffered rows by series key then time and encodes one Parquet file per
-/// time window of `window` nanoseconds.
+/// Merges one table's buffered rows (one row per point, sorted by series key then time;
+/// [`dedup::merge`]) and encodes one Parquet file per time window of `window` nanoseconds.
 pub fn encode_table(
     def: &TableDef,
     buffer: &TableBuffer,
     window: i64,
 ) -> Result<Vec<Encoded>, ArrowError> {
     let schema = def.schema();
-    let batches = buffer
-        .batches()
-        .map(|b| adapt(b, &schema))
-        .collect::<Result<Vec<_>, _>>()?;
-    let all = concat_batches(&schema, &batches)?;
+    let batches: Vec<RecordBatch> = buffer.batches().cloned().collect();
+    let all = dedup::merge(&schema, def.columns.tags().len(), &batches)?;
     drop(batches);
     let time_index = schema.fields().len() - 1;
     let times = all
@@ -148,60 +188,38 @@ pub fn encode_table(
     }
     let mut out = Vec::with_capacity(windows.len());
     for (w, rows) in windows {
+        // Rows taken in order stay sorted.
         let part = if rows.is_empty() {
             all.clone()
         } else {
             take_record_batch(&all, &UInt32Array::from(rows))?
         };
-        let sorted = sort_by_series_then_time(def, &part)?;
-        let times = sorted
-            .column(time_index)
-            .as_primitive::<TimestampNanosecondType>();
-        let (min_time, max_time) = times
-            .values()
-            .iter()
-            .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
-        let props = writer_properties(def);
-        let mut writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?;
-        writer.write(&sorted)?;
-        let bytes = writer.into_inner()?;
-        out.push(Encoded {
-            window: w * window,
-            bytes: Bytes::from(bytes),
-            rows: sorted.num_rows() as u64,
-            min_time,
-            max_time,
-        });
+        out.push(encode(def, &part, w * window)?);
     }
     Ok(out)
 }
 
-/// Sorts rows by the table's tags (series key order), then time. The sort keys are encoded
-/// once into Arrow's row format, so each comparison is a `memcmp` rather than a dynamic
-/// per-column comparison (several times faster than `lexsort_to_indices` on string tags).
-fn sort_by_series_then_time(
-    def: &TableDef,
-    batch: &RecordBatch,
-) -> Result<RecordBatch, ArrowError> {
-    let time = batch.num_columns() - 1;
-    let keys: Vec<ArrayRef> = (0..def.columns.tags().len())
-        .chain(std::iter::once(time))
-        .map(|i| batch.column(i).clone())
-        .collect();
-    let converter = RowConverter::new(
-        keys.iter()
-            .map(|k| SortField::new(k.data_type().clone()))
-            .collect(),
-    )?;
-    let rows = converter.convert_columns(&keys)?;
-    let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
-    if !order
-        .windows(2)
-        .all(|w| rows.row(w[0] as usize) <= rows.row(w[1] as usize))
-    {
-        order.sort_unstable_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
-    }
-    take_record_batch(batch, &UInt32Array::from(order))
+/// Encodes sorted rows of table `def` as one Parquet file of the window starting at `window`.
+pub fn encode(def: &TableDef, sorted: &RecordBatch, window: i64) -> Result<Encoded, ArrowError> {
+    let time_index = sorted.num_columns() - 1;
+    let times = sorted
+        .column(time_index)
+        .as_primitive::<TimestampNanosecondType>();
+    let (min_time, max_time) = times
+        .values()
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+    let props = writer_properties(def);
+    let mut writer = ArrowWriter::try_new(Vec::new(), sorted.schema(), Some(props))?;
+    writer.write(sorted)?;
+    let bytes = writer.into_inner()?;
+    Ok(Encoded {
+        window,
+        bytes: Bytes::from(bytes),
+        rows: sorted.num_rows() as u64,
+        min_time,
+        max_time,
+    })
 }
 
 /// Snappy, one row group per million rows, and dictionary encoding only for tags (few
@@ -236,6 +254,23 @@ fn file_number(path: &str) -> Option<u64> {
         .ok()
 }
 
+/// Reads a whole Parquet file of the store.
+pub async fn read(store: &Arc<dyn ObjectStore>, path: &str) -> Result<Vec<RecordBatch>, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("persisted file {path} cannot be read: {e}");
+    let bytes = store
+        .get(&ObjectPath::from(path))
+        .await
+        .map_err(|e| failed(&e))?
+        .bytes()
+        .await
+        .map_err(|e| failed(&e))?;
+    ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .and_then(|b| b.build())
+        .map_err(|e| failed(&e))?
+        .map(|batch| batch.map_err(|e| failed(&e)))
+        .collect()
+}
+
 /// Writes `bytes` at `path` in the store.
 pub async fn put(
     store: &Arc<dyn ObjectStore>,
@@ -248,10 +283,12 @@ pub async fn put(
         .map(|_| ())
 }
 
-/// Deletes the files an interrupted snapshot wrote but never listed: under this instance's
-/// prefix, numbered at or after the manifest's next file. Nothing else is touched, so other
-/// servers' files in a shared bucket are safe. Fails if the store cannot be listed (a wrong
-/// endpoint or bucket is reported at start-up, not at the first snapshot).
+/// Deletes the files of this instance the manifest does not list: written by a snapshot or
+/// compaction that was interrupted before its manifest was saved, or replaced by a
+/// compaction or dropped with a database but not yet deleted when the process stopped. Only
+/// this instance's prefix is listed, so other servers' files in a shared bucket are safe.
+/// Fails if the store cannot be listed (a wrong endpoint or bucket is reported at start-up,
+/// not at the first snapshot).
 pub async fn remove_unlisted(
     store: &Arc<dyn ObjectStore>,
     manifest: &Manifest,
@@ -262,8 +299,7 @@ pub async fn remove_unlisted(
     let mut removed = 0;
     for object in all {
         let path = object.location.as_ref();
-        let unlisted =
-            !listed.contains(path) && file_number(path).is_some_and(|n| n >= manifest.next_file);
+        let unlisted = !listed.contains(path) && file_number(path).is_some();
         if unlisted {
             store.delete(&object.location).await?;
             removed += 1;
@@ -275,7 +311,7 @@ pub async fn remove_unlisted(
 /// Deletes the given files from the store (a dropped database's).
 pub async fn remove_files(
     store: &Arc<dyn ObjectStore>,
-    files: &[ParquetFile],
+    files: &[Arc<ParquetFile>],
 ) -> object_store::Result<()> {
     for file in files {
         match store.delete(&ObjectPath::from(file.path.as_str())).await {

@@ -7,29 +7,23 @@
 //! database's tables and the store's own object store (no local file system, no spilling to
 //! disk). Only the admin API changes anything.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use datafusion::common::TableReference;
-use datafusion::datasource::MemTable;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::object_store::ObjectStoreRegistry;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::ParquetReadOptions;
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{self, SetExpr, Statement};
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::ObjectStore;
 use url::Url;
 
 use linegate::QueryFormat;
 
-use crate::buffer::adapt;
 use crate::store::Store;
-
-/// The URL under which the store's object store is registered with DataFusion.
-const STORE_URL: &str = "linegate://store/";
+use crate::table::{MissingFile, StoredTable};
 
 /// Why a query failed.
 #[derive(Debug)]
@@ -135,7 +129,7 @@ fn statement_name(statement: &Statement) -> String {
     }
 }
 
-/// The only object store a query can reach: the store's own, under [`STORE_URL`].
+/// The only object store a query can reach: the store's own, under [`crate::table::STORE_URL`].
 #[derive(Debug)]
 struct StoreOnly(Arc<dyn ObjectStore>);
 
@@ -178,63 +172,37 @@ pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordB
         .sources(database)
         .ok_or_else(|| QueryError::DatabaseNotFound(database.to_owned()))?;
     let ctx = session(store)?;
-    let invalid = |e: datafusion::error::DataFusionError| QueryError::Invalid(e.to_string());
-    // The tables the statement names: only their files need to be there.
-    let state = ctx.state();
-    let referenced: HashSet<String> = state
-        .resolve_table_references(&statement)
-        .map_err(invalid)?
-        .iter()
-        .map(|t| t.table().to_owned())
-        .collect();
     for source in sources {
-        let batches = source
-            .batches
-            .iter()
-            .map(|b| adapt(b, &source.schema))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| QueryError::Invalid(e.to_string()))?;
-        let memory = MemTable::try_new(source.schema.clone(), vec![batches]).map_err(invalid)?;
-        let mut frame = ctx.read_table(Arc::new(memory)).map_err(invalid)?;
-        if !source.files.is_empty() {
-            if referenced.contains(&source.name) {
-                // DataFusion takes a path it cannot find for an empty directory; a listed
-                // file that is gone must fail the query, not silently drop its rows.
-                futures::future::try_join_all(source.files.iter().map(|p| async move {
-                    store
-                        .objects()
-                        .head(&object_store::path::Path::from(p.as_str()))
-                        .await
-                        .map_err(|e| {
-                            QueryError::Storage(format!("persisted file {p} cannot be read: {e}"))
-                        })
-                }))
-                .await?;
-            }
-            let paths: Vec<String> = source
-                .files
-                .iter()
-                .map(|p| format!("{STORE_URL}{p}"))
-                .collect();
-            let files = ctx
-                .read_parquet(paths, ParquetReadOptions::default().schema(&source.schema))
-                .await
-                .map_err(invalid)?;
-            frame = files.union(frame).map_err(invalid)?;
-        }
-        ctx.register_table(TableReference::bare(source.name), frame.into_view())
-            .map_err(invalid)?;
+        let name = TableReference::bare(source.name.clone());
+        let table = StoredTable::new(source, store.objects().clone());
+        ctx.register_table(name, Arc::new(table))
+            .map_err(planning)?;
     }
-    let plan = state.statement_to_plan(statement).await.map_err(invalid)?;
+    let state = ctx.state();
+    let plan = state.statement_to_plan(statement).await.map_err(planning)?;
     // The plan is checked too, so nothing the statement check missed can write.
     SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
         .with_allow_statements(false)
         .verify_plan(&plan)
-        .map_err(invalid)?;
-    let frame = ctx.execute_logical_plan(plan).await.map_err(invalid)?;
-    frame.collect().await.map_err(invalid)
+        .map_err(planning)?;
+    let frame = ctx.execute_logical_plan(plan).await.map_err(planning)?;
+    frame.collect().await.map_err(planning)
+}
+
+/// A DataFusion error as the query's error: a missing file is the store's fault (500),
+/// anything else the query's (400).
+fn planning(e: datafusion::error::DataFusionError) -> QueryError {
+    match e.find_root() {
+        datafusion::error::DataFusionError::External(inner) => {
+            match inner.downcast_ref::<MissingFile>() {
+                Some(missing) => QueryError::Storage(missing.to_string()),
+                None => QueryError::Invalid(e.to_string()),
+            }
+        }
+        _ => QueryError::Invalid(e.to_string()),
+    }
 }
 
 /// Encodes result batches in `format`.

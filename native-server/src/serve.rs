@@ -81,9 +81,16 @@ pub struct Args {
     /// Hold writes while this many MiB wait in memory, and refuse them with 503 if no persist makes room within 2 s (default: 2 × the persist size, which keeps a 10 M-line load under 1 GiB RSS).
     #[arg(long)]
     max_buffer_mib: Option<usize>,
-    /// Time window of one Parquet file, in minutes.
+    /// Time window of one Parquet file, in minutes (at most a day).
     #[arg(long, default_value_t = 10)]
     gen1_duration_mins: u64,
+    /// Merge all Parquet files of a past day into one when none of them was written for
+    /// this many seconds (within a day, files are merged four at a time all along).
+    #[arg(long, default_value_t = 60)]
+    compact_after_secs: u64,
+    /// Never merge Parquet files (to measure what compaction gains).
+    #[arg(long)]
+    no_compaction: bool,
 }
 
 impl Args {
@@ -156,7 +163,9 @@ async fn serve(args: Args) -> Result<(), String> {
             .map_or(2 * persist_bytes, |m| m.max(1) << 20),
         // Below the 5 s request timeout of Telegraf and the client libraries.
         busy_wait: Duration::from_secs(2),
-        gen1_duration: Duration::from_secs(args.gen1_duration_mins.max(1) * 60),
+        gen1_duration: Duration::from_secs(args.gen1_duration_mins.clamp(1, 24 * 60) * 60),
+        compact_after: Duration::from_secs(args.compact_after_secs),
+        compaction: !args.no_compaction,
     };
     let store = Store::open(config, objects, metrics.clone())
         .await

@@ -2,21 +2,23 @@
 //!
 //! A write goes: parse (the core) → [`Catalog::admit`] → Arrow batches → WAL append with
 //! fsync → rows into the active buffer → 204. A background task freezes the buffer when it
-//! is big or old enough and persists it; writes are refused with 503 while more than
-//! [`StoreConfig::max_buffer_bytes`] waits in memory, so memory stays bounded.
+//! is big or old enough and persists it, then compacts the files ([`crate::compact`]);
+//! writes are refused with 503 while more than [`StoreConfig::max_buffer_bytes`] waits in
+//! memory, so memory stays bounded.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use linegate::{validate_text, LineError, WriteError, WriteRequest};
 use object_store::ObjectStore;
 use tokio::sync::Notify;
 
-use crate::buffer::{to_record_batches, Buffers, Generation};
+use crate::buffer::{to_record_batches, Buffers, Generation, TableBuffer};
 use crate::catalog::{AdmitError, Catalog, DatabaseDef};
+use crate::compact;
+use crate::dedup;
 use crate::metrics::Metrics;
 use crate::persist::{self, Manifest, ParquetFile};
 use crate::wal::{self, Entry, Wal};
@@ -39,6 +41,10 @@ pub struct StoreConfig {
     pub busy_wait: Duration,
     /// Width of the time window of one Parquet file.
     pub gen1_duration: Duration,
+    /// A past day's files are merged into one when none was written for this long.
+    pub compact_after: Duration,
+    /// Whether files are merged at all.
+    pub compaction: bool,
 }
 
 /// One table as a query sees it.
@@ -47,10 +53,12 @@ pub struct TableSource {
     pub name: String,
     /// Its current schema.
     pub schema: SchemaRef,
-    /// Its persisted files (object-store paths).
-    pub files: Vec<String>,
-    /// Its buffered rows.
-    pub batches: Vec<RecordBatch>,
+    /// How many of the schema's first columns are tags.
+    pub tag_count: usize,
+    /// Its persisted files, oldest write first.
+    pub files: Vec<Arc<ParquetFile>>,
+    /// Its buffered rows, oldest generation first.
+    pub buffers: Vec<TableBuffer>,
 }
 
 /// The outcome of a stored write: the lines rejected in a partial write (empty → 204).
@@ -65,8 +73,10 @@ pub struct Store {
     wal: Wal,
     objects: Arc<dyn ObjectStore>,
     metrics: Arc<Metrics>,
-    /// One snapshot at a time.
+    /// One snapshot or compaction at a time (they number files from the same manifest).
     snapshotting: tokio::sync::Mutex<()>,
+    /// Files a compaction replaced, deleted once no query holds them.
+    retired: Mutex<Vec<Arc<ParquetFile>>>,
     /// Wakes the persister when the buffer passes its threshold.
     wake: Notify,
     /// Wakes the writers waiting for room when a persist has freed buffer memory.
@@ -113,6 +123,7 @@ impl Store {
         }
 
         let mut buffers = Buffers::default();
+        buffers.latest.persisted = manifest.latest_times();
         let mut last_segment = manifest.wal_persisted_through;
         for (number, path) in wal::segments(&wal_dir)? {
             last_segment = last_segment.max(number);
@@ -122,7 +133,7 @@ impl Store {
             }
             let mut failed = 0u64;
             let outcome = wal::replay(&path, |payload| {
-                if !replay_entry(&mut catalog, &mut buffers.active, payload) {
+                if !replay_entry(&mut catalog, &mut buffers, payload) {
                     failed += 1;
                 }
             })?;
@@ -152,6 +163,7 @@ impl Store {
             objects,
             metrics,
             snapshotting: tokio::sync::Mutex::new(()),
+            retired: Mutex::new(Vec::new()),
             wake: Notify::new(),
             drained: Notify::new(),
         }))
@@ -218,7 +230,7 @@ impl Store {
         let database_id = admitted.database_id;
         let apply = Box::new(move || {
             let mut buffers = lock(&buffers);
-            buffers.active.push(database_id, batches);
+            buffers.push(database_id, batches);
             metrics.buffer(buffers.bytes(), buffers.rows());
         });
         self.wal
@@ -276,13 +288,13 @@ impl Store {
 
     /// Drops a database from the catalog, the buffer and the manifest (saving both files);
     /// its Parquet files, for deletion. `None` if there is no such database.
-    fn forget_database(&self, name: &str) -> std::io::Result<Option<Vec<ParquetFile>>> {
+    fn forget_database(&self, name: &str) -> std::io::Result<Option<Vec<Arc<ParquetFile>>>> {
         let Some(db) = lock(&self.catalog).delete_database(name)? else {
             return Ok(None);
         };
-        let removed: Vec<ParquetFile> = {
+        let removed: Vec<Arc<ParquetFile>> = {
             let mut buffers = lock(&self.buffers);
-            buffers.active.remove_database(db.id);
+            buffers.remove_database(db.id);
             let mut manifest = lock(&self.manifest);
             let (gone, kept) = std::mem::take(&mut manifest.files)
                 .into_iter()
@@ -306,12 +318,9 @@ impl Store {
                 .map(|table| TableSource {
                     name: table.name.clone(),
                     schema: table.schema(),
-                    files: manifest
-                        .table_files(db.id, table.id)
-                        .into_iter()
-                        .map(|f| f.path.clone())
-                        .collect(),
-                    batches: buffers.batches((db.id, table.id)),
+                    tag_count: table.columns.tags().len(),
+                    files: manifest.table_files(db.id, table.id),
+                    buffers: buffers.table((db.id, table.id)),
                 })
                 .collect(),
         )
@@ -340,8 +349,15 @@ impl Store {
                     if let Err(e) = store.snapshot().await {
                         tracing::error!(error = %e, "snapshot failed; will retry");
                         tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
                     }
                 }
+                if store.config.compaction {
+                    if let Err(e) = store.compact().await {
+                        tracing::error!(error = %e, "compaction failed; will retry");
+                    }
+                }
+                store.remove_retired().await;
             }
         });
     }
@@ -373,9 +389,13 @@ impl Store {
         let started = std::time::Instant::now();
         let window = self.config.gen1_duration.as_nanos().max(1) as i64;
         let mut files = Vec::new();
-        let (mut first_file, instance) = {
+        let (mut first_file, instance, seq) = {
             let manifest = lock(&self.manifest);
-            (manifest.next_file, manifest.instance.clone())
+            (
+                manifest.next_file,
+                manifest.instance.clone(),
+                manifest.next_seq,
+            )
         };
         for (&(database_id, table_id), table) in &generation.tables {
             let def = {
@@ -399,7 +419,7 @@ impl Store {
                 persist::put(&self.objects, &path, part.bytes)
                     .await
                     .map_err(|e| format!("writing {path} failed: {e}"))?;
-                files.push(ParquetFile {
+                files.push(Arc::new(ParquetFile {
                     database_id,
                     table_id,
                     path,
@@ -407,7 +427,11 @@ impl Store {
                     min_time: part.min_time,
                     max_time: part.max_time,
                     size,
-                });
+                    seq,
+                    level: 0,
+                    repeats: table.repeats,
+                    written_at: now_nanos(),
+                }));
             }
         }
         let (count, rows) = (files.len(), files.iter().map(|f| f.rows as usize).sum());
@@ -428,7 +452,7 @@ impl Store {
     fn commit_generation(
         &self,
         generation: &Arc<Generation>,
-        files: Vec<ParquetFile>,
+        files: Vec<Arc<ParquetFile>>,
         next_file: u64,
     ) -> Result<(), String> {
         {
@@ -438,6 +462,7 @@ impl Store {
             let mut manifest = lock(&self.manifest);
             manifest.files.extend(files);
             manifest.next_file = next_file;
+            manifest.next_seq += 1;
             manifest.wal_persisted_through = generation.last_segment;
             manifest
                 .save()
@@ -454,6 +479,121 @@ impl Store {
         Ok(())
     }
 
+    /// Runs the compactions that are due, one at a time; how many ran.
+    pub async fn compact(&self) -> Result<usize, String> {
+        let mut done = 0;
+        loop {
+            let _one = self.snapshotting.lock().await;
+            let (job, instance, number) = {
+                let manifest = lock(&self.manifest);
+                let quiet = self.config.compact_after.as_nanos() as i64;
+                let job = compact::next_job(&manifest.files, now_nanos(), quiet);
+                (job, manifest.instance.clone(), manifest.next_file)
+            };
+            let Some((job, whole_day)) = job else {
+                return Ok(done);
+            };
+            self.run_compaction(job, whole_day, &instance, number)
+                .await?;
+            done += 1;
+        }
+    }
+
+    /// Merges a job's files into one, lists it in place of them, and retires them.
+    async fn run_compaction(
+        &self,
+        job: compact::Job,
+        whole_day: bool,
+        instance: &str,
+        number: u64,
+    ) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        let first = &job.inputs[0];
+        let (database_id, table_id) = (first.database_id, first.table_id);
+        let def = {
+            let catalog = lock(&self.catalog);
+            catalog
+                .database_by_id(database_id)
+                .and_then(|db| db.tables.values().find(|t| t.id == table_id).cloned())
+        };
+        let Some(def) = def else {
+            return Ok(()); // dropped meanwhile; its files go with it
+        };
+        let mut batches = Vec::new();
+        for input in &job.inputs {
+            batches.extend(persist::read(&self.objects, &input.path).await?);
+        }
+        let day = job.day;
+        let encoded = tokio::task::spawn_blocking(move || {
+            let merged = dedup::merge(&def.schema(), def.columns.tags().len(), &batches)?;
+            persist::encode(&def, &merged, day)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("compacting failed: {e}"))?;
+        let path = persist::file_path(instance, database_id, table_id, job.day, number);
+        let size = encoded.bytes.len() as u64;
+        persist::put(&self.objects, &path, encoded.bytes)
+            .await
+            .map_err(|e| format!("writing {path} failed: {e}"))?;
+        let merged = Arc::new(ParquetFile {
+            database_id,
+            table_id,
+            path,
+            rows: encoded.rows,
+            min_time: encoded.min_time,
+            max_time: encoded.max_time,
+            size,
+            seq: job.seq(),
+            level: job.level,
+            repeats: job.repeats(whole_day),
+            written_at: now_nanos(),
+        });
+        let rows_in: u64 = job.inputs.iter().map(|f| f.rows).sum();
+        tokio::task::block_in_place(|| {
+            let mut manifest = lock(&self.manifest);
+            let listed = |f: &Arc<ParquetFile>| manifest.files.iter().any(|m| Arc::ptr_eq(m, f));
+            if !job.inputs.iter().all(listed) {
+                return Ok(()); // a database drop took them; the new file is unlisted
+            }
+            manifest
+                .files
+                .retain(|m| !job.inputs.iter().any(|f| Arc::ptr_eq(m, f)));
+            manifest.files.push(merged.clone());
+            manifest.next_file = number + 1;
+            manifest
+                .save()
+                .map_err(|e| format!("saving the manifest failed: {e}"))?;
+            lock(&self.retired).extend(job.inputs.iter().cloned());
+            Ok::<(), String>(())
+        })?;
+        tracing::info!(
+            files = job.inputs.len(),
+            rows_in,
+            rows_out = merged.rows,
+            level = job.level,
+            took_ms = started.elapsed().as_millis() as u64,
+            "compacted Parquet files"
+        );
+        Ok(())
+    }
+
+    /// Deletes the replaced files no query reads any more.
+    pub async fn remove_retired(&self) {
+        let unused: Vec<Arc<ParquetFile>> = {
+            let mut retired = lock(&self.retired);
+            let (unused, held) = std::mem::take(&mut *retired)
+                .into_iter()
+                .partition(|f| Arc::strong_count(f) == 1);
+            *retired = held;
+            unused
+        };
+        if let Err(e) = persist::remove_files(&self.objects, &unused).await {
+            // Unlisted files are removed at the next start in any case.
+            tracing::warn!(error = %e, "deleting replaced Parquet files failed");
+        }
+    }
+
     /// Stops accepting writes: syncs and closes the WAL, then persists the buffer so the next
     /// start has nothing to replay.
     pub async fn shutdown(&self) {
@@ -465,7 +605,7 @@ impl Store {
 }
 
 /// Rebuilds the rows of one logged write into `generation`. `false` if it could not.
-fn replay_entry(catalog: &mut Catalog, generation: &mut Generation, payload: &[u8]) -> bool {
+fn replay_entry(catalog: &mut Catalog, buffers: &mut Buffers, payload: &[u8]) -> bool {
     let Some(entry) = Entry::decode(payload) else {
         tracing::error!("unreadable WAL record skipped");
         return false;
@@ -495,7 +635,7 @@ fn replay_entry(catalog: &mut Catalog, generation: &mut Generation, payload: &[u
     skip.dedup();
     match to_record_batches(&accepted.batch, &admitted.tables, &skip) {
         Ok(batches) => {
-            generation.push(admitted.database_id, batches);
+            buffers.push(admitted.database_id, batches);
             true
         }
         Err(_) => false,
@@ -505,6 +645,7 @@ fn replay_entry(catalog: &mut Catalog, generation: &mut Generation, payload: &[u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::RecordBatch;
     use linegate::RequestParts;
     use object_store::memory::InMemory;
 
@@ -526,6 +667,8 @@ mod tests {
             max_buffer_bytes,
             busy_wait: Duration::from_secs(1),
             gen1_duration: Duration::from_secs(600),
+            compact_after: Duration::from_secs(60),
+            compaction: true,
         };
         Store::open(
             config,
@@ -583,19 +726,16 @@ mod tests {
                 .unwrap();
             assert_eq!(rejected.iter().map(|e| e.line).collect::<Vec<_>>(), [2, 3]);
             let before = store.sources("r").unwrap();
-            assert_eq!(
-                before[0]
-                    .batches
-                    .iter()
-                    .map(|b| b.num_rows())
-                    .sum::<usize>(),
-                2
-            );
+            assert_eq!(before[0].buffers.iter().map(|b| b.rows).sum::<usize>(), 2);
             store.wal.close().await; // a crash: nothing persisted
         }
         let store = open(dir, usize::MAX).await;
         let after = store.sources("r").unwrap();
-        let batches: Vec<RecordBatch> = after[0].batches.clone();
+        let batches: Vec<RecordBatch> = after[0]
+            .buffers
+            .iter()
+            .flat_map(|b| b.batches().cloned())
+            .collect();
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         assert_eq!(rows, 2);
         let text = arrow::util::pretty::pretty_format_batches(&batches)

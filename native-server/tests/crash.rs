@@ -1,6 +1,12 @@
 //! Crash safety: SIGKILL the server while clients write, restart it, and check that every
 //! batch that got a 204 is stored exactly once and no batch is stored in part.
 //!
+//! Writers also send earlier batches again with one more field, as a client retrying after a
+//! timeout does: the points stay one each (last write wins), and a repeat that got a 204
+//! carries the new field on every point. The points are of a day long over, so every
+//! persist is followed by a compaction of that day: the kills land in persists, compactions
+//! and replays alike.
+//!
 //! `CRASH_KILLS` sets the number of kill/restart rounds (default 3; `scripts/crash-loop.sh`
 //! runs 20 or more against the release binary).
 
@@ -16,11 +22,13 @@ use common::{temp_dir, Server};
 const LINES_PER_BATCH: u64 = 500;
 const WRITERS: usize = 4;
 
-fn batch_body(batch: u64) -> String {
+/// The points of `batch`; `again` adds a field, as a repeated write.
+fn batch_body(batch: u64, again: bool) -> String {
     let mut body = String::with_capacity(64 * LINES_PER_BATCH as usize);
+    let extra = if again { ",again=true" } else { "" };
     for i in 0..LINES_PER_BATCH {
         body.push_str(&format!(
-            "crash,batch={batch},host=h{} value={i}i,payload=\"{}\" {}\n",
+            "crash,batch={batch},host=h{} value={i}i,payload=\"{}\"{extra} {}\n",
             i % 5,
             "x".repeat(40),
             1_700_000_000_000_000_000u64 + batch * 1_000_000 + i
@@ -29,8 +37,11 @@ fn batch_body(batch: u64) -> String {
     body
 }
 
-async fn stored_batches(server: &Server) -> BTreeMap<u64, u64> {
-    let sql = "SELECT batch, count(*) AS n FROM crash GROUP BY batch";
+/// Per batch: its points, and how many carry the field of the repeated write.
+type Stored = BTreeMap<u64, (u64, u64)>;
+
+async fn stored_batches(server: &Server) -> Stored {
+    let sql = "SELECT batch, count(*) AS n, count(again) AS again FROM crash GROUP BY batch";
     let url = server.url(&format!(
         "/api/v3/query_sql?db=crash&q={}",
         url::form_urlencoded::byte_serialize(sql.as_bytes()).collect::<String>()
@@ -51,7 +62,7 @@ async fn stored_batches(server: &Server) -> BTreeMap<u64, u64> {
         .map(|r| {
             (
                 r["batch"].as_str().unwrap().parse().unwrap(),
-                r["n"].as_u64().unwrap(),
+                (r["n"].as_u64().unwrap(), r["again"].as_u64().unwrap()),
             )
         })
         .collect()
@@ -68,31 +79,41 @@ async fn every_acknowledged_batch_survives_sigkill() {
     let flags = ["--persist-buffer-mib", "1", "--persist-interval-secs", "1"];
     let next_batch = Arc::new(AtomicU64::new(0));
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let repeated = Arc::new(Mutex::new(BTreeSet::new()));
     for round in 0..kills {
         let acked_before = acknowledged.lock().unwrap().len();
         let server = Server::start(dir.path(), &flags);
         let stop = Arc::new(AtomicBool::new(false));
         let mut writers = Vec::new();
         for _ in 0..WRITERS {
-            let (url, stop, next_batch, acknowledged) = (
+            let (url, stop, next_batch, acknowledged, repeated) = (
                 server.url("/api/v3/write_lp?db=crash&precision=ns"),
                 stop.clone(),
                 next_batch.clone(),
                 acknowledged.clone(),
+                repeated.clone(),
             );
             writers.push(tokio::spawn(async move {
                 let client = reqwest::Client::new();
                 while !stop.load(Ordering::Relaxed) {
-                    let batch = next_batch.fetch_add(1, Ordering::Relaxed);
+                    let fresh = next_batch.fetch_add(1, Ordering::Relaxed);
+                    // Every fourth write repeats an earlier batch, acknowledged or not.
+                    let (batch, again) = match fresh % 4 {
+                        3 => (fresh / 2, true),
+                        _ => (fresh, false),
+                    };
                     let sent = client
                         .post(&url)
                         .bearer_auth(common::ADMIN)
-                        .body(batch_body(batch))
+                        .body(batch_body(batch, again))
                         .send()
                         .await;
                     match sent {
                         Ok(r) if r.status() == reqwest::StatusCode::NO_CONTENT => {
                             acknowledged.lock().unwrap().insert(batch);
+                            if again {
+                                repeated.lock().unwrap().insert(batch);
+                            }
                         }
                         Ok(r) if r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
                             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -126,15 +147,25 @@ async fn every_acknowledged_batch_survives_sigkill() {
         let acked = acknowledged.lock().unwrap().clone();
         for batch in &acked {
             assert_eq!(
-                stored.get(batch),
-                Some(&LINES_PER_BATCH),
+                stored.get(batch).map(|s| s.0),
+                Some(LINES_PER_BATCH),
                 "round {round}: acknowledged batch {batch} is missing or incomplete"
             );
         }
-        for (batch, rows) in &stored {
+        for batch in repeated.lock().unwrap().iter() {
+            assert_eq!(
+                stored[batch].1, LINES_PER_BATCH,
+                "round {round}: the acknowledged repeat of batch {batch} is not on every point"
+            );
+        }
+        for (batch, (rows, again)) in &stored {
             assert_eq!(
                 *rows, LINES_PER_BATCH,
                 "round {round}: batch {batch} stored in part or twice"
+            );
+            assert!(
+                *again == 0 || *again == LINES_PER_BATCH,
+                "round {round}: the repeat of batch {batch} is on {again} points"
             );
         }
         eprintln!(

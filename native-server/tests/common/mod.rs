@@ -56,7 +56,11 @@ impl Server {
             .arg("--admin-token-file")
             .arg(&token_file)
             .args(extra)
-            .env("LOG_FILTER", "warn")
+            // TEST_LOG_FILTER=info shows the servers' logs (persists, compactions).
+            .env(
+                "LOG_FILTER",
+                std::env::var("TEST_LOG_FILTER").unwrap_or("warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         let child = command.spawn().expect("start linegate");

@@ -1,0 +1,148 @@
+//! Compaction: a table's small files of one day become one large sorted file, with one row
+//! per point (last write wins).
+//!
+//! Persists write one file per table, time window and persist, so a day of live data or a
+//! backfill leaves many small files, and every query would open them all. Within a UTC day
+//! the files are merged in tiers: [`FAN_IN`] files of one level become one file of the next,
+//! so the day's newest data is rewritten rarely. Once the day is over and no file of it was
+//! written for a while, all its files become one. The merged file lists the newest `seq` of its inputs, so it keeps its place in write
+//! order; it is written before the manifest lists it, and its inputs are deleted only after
+//! that and once no query reads them: a crash at any point leaves the same answers.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::persist::ParquetFile;
+
+/// One day in nanoseconds: the time span of a compacted file.
+pub const DAY: i64 = 86_400 * 1_000_000_000;
+
+/// How many files of one level are merged into one of the next.
+pub const FAN_IN: usize = 4;
+
+/// A day takes no more live writes this long after its end (wall clock), so all its files
+/// can be merged into one.
+const CLOSED_AFTER: i64 = 3_600 * 1_000_000_000;
+
+/// Files to merge into one.
+#[derive(Debug)]
+pub struct Job {
+    /// The start of the day the files cover.
+    pub day: i64,
+    /// The files, oldest write first.
+    pub inputs: Vec<Arc<ParquetFile>>,
+    /// The level of the merged file.
+    pub level: u32,
+}
+
+impl Job {
+    /// The merged file's place in write order: that of its newest input.
+    pub fn seq(&self) -> u64 {
+        self.inputs.iter().map(|f| f.seq).max().unwrap_or(0)
+    }
+
+    /// Whether the merged file may repeat a point of a file outside the job. A merge of the
+    /// whole day cannot: only files of that day hold its times.
+    pub fn repeats(&self, whole_day: bool) -> bool {
+        !whole_day && self.inputs.iter().any(|f| f.repeats)
+    }
+}
+
+/// The next merge among `files` at wall-clock time `now`, if any is due; `quiet` is how long
+/// (ns) a past day must have had no new file before all its files are merged into one.
+pub fn next_job(files: &[Arc<ParquetFile>], now: i64, quiet: i64) -> Option<(Job, bool)> {
+    let mut days: BTreeMap<(u32, u32, i64), Vec<Arc<ParquetFile>>> = BTreeMap::new();
+    for f in files {
+        let day = f.min_time.div_euclid(DAY);
+        if f.max_time.div_euclid(DAY) == day {
+            days.entry((f.database_id, f.table_id, day * DAY))
+                .or_default()
+                .push(f.clone());
+        }
+    }
+    for ((_, _, day), mut inputs) in days {
+        inputs.sort_by_key(|f| f.seq);
+        let closed = now.saturating_sub(CLOSED_AFTER) >= day.saturating_add(DAY);
+        let settled = inputs
+            .iter()
+            .all(|f| now.saturating_sub(f.written_at) >= quiet);
+        let top = inputs.iter().map(|f| f.level).max().unwrap_or(0);
+        if closed && settled && inputs.len() > 1 {
+            let job = Job {
+                day,
+                inputs,
+                level: top + 1,
+            };
+            return Some((job, true));
+        }
+        for level in 0..=top {
+            let tier: Vec<Arc<ParquetFile>> = inputs
+                .iter()
+                .filter(|f| f.level == level)
+                .cloned()
+                .collect();
+            if tier.len() >= FAN_IN {
+                let job = Job {
+                    day,
+                    inputs: tier,
+                    level: level + 1,
+                };
+                return Some((job, false));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(seq: u64, day: i64, level: u32) -> Arc<ParquetFile> {
+        Arc::new(ParquetFile {
+            database_id: 1,
+            table_id: 1,
+            path: format!("f{seq}"),
+            rows: 1,
+            min_time: day * DAY + seq as i64,
+            max_time: day * DAY + 1_000 + seq as i64,
+            size: 1,
+            seq,
+            level,
+            repeats: false,
+            written_at: seq as i64,
+        })
+    }
+
+    #[test]
+    fn a_live_day_merges_in_tiers_and_a_settled_past_day_into_one_file() {
+        let now = 10 * DAY + 5;
+        let mut files: Vec<_> = (1..=3).map(|s| file(s, 10, 0)).collect();
+        assert!(
+            next_job(&files, now, 0).is_none(),
+            "three files wait for a fourth"
+        );
+        files.push(file(4, 10, 0));
+        let (job, whole) = next_job(&files, now, 0).unwrap();
+        assert_eq!(
+            (job.inputs.len(), job.level, job.seq(), whole),
+            (4, 1, 4, false)
+        );
+        // The day is over: everything merges, whatever the level, once no file is new.
+        let files = vec![file(1, 3, 2), file(7, 3, 0)];
+        assert!(
+            next_job(&files, 8, 2).is_none(),
+            "file 7 was written 1 ns ago"
+        );
+        let (job, whole) = next_job(&files, now, 2).unwrap();
+        assert_eq!(
+            (job.inputs.len(), job.level, job.day, whole),
+            (2, 3, 3 * DAY, true)
+        );
+        assert!(!job.repeats(whole));
+        assert!(
+            next_job(&[file(1, 3, 2)], now, 0).is_none(),
+            "one file is done"
+        );
+    }
+}
