@@ -16,6 +16,7 @@ use linegate::schema::{ColumnKind, FieldType, TableSchema};
 use linegate::{LineError, Row, WriteBatch};
 use serde::{Deserialize, Serialize};
 
+use crate::buffer::TableKey;
 use crate::fsutil;
 
 /// One table: its columns (the core's [`TableSchema`]: tags in series-key order, then
@@ -101,6 +102,78 @@ pub struct DatabaseDef {
     pub name: String,
     /// Tables by name.
     pub tables: BTreeMap<String, Arc<TableDef>>,
+    /// How long points are kept (nanoseconds): older ones are refused at write, hidden from
+    /// queries and deleted. `None`: forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<i64>,
+}
+
+impl DatabaseDef {
+    /// The oldest time still kept at wall-clock time `now`, if points expire.
+    pub fn retention_cutoff(&self, now: i64) -> Option<i64> {
+        self.retention.map(|period| now.saturating_sub(period))
+    }
+}
+
+/// Parses a duration as InfluxDB writes them (`30d`, `1h30m`, `500ms`, `2w`) into
+/// nanoseconds; `None` if it is not one or is not positive.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let value: i64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let nanos: i64 = match &rest[..unit] {
+            "ns" => 1,
+            "u" | "us" | "µ" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "d" => 86_400_000_000_000,
+            "w" => 604_800_000_000_000,
+            _ => return None,
+        };
+        total = total.checked_add(value.checked_mul(nanos)?)?;
+        rest = &rest[unit..];
+    }
+    (total > 0).then_some(total)
+}
+
+/// A duration in the largest unit that holds it whole (`30d`, `90m`, `4s`).
+pub fn format_duration(nanos: i64) -> String {
+    const UNITS: [(&str, i64); 7] = [
+        ("d", 86_400_000_000_000),
+        ("h", 3_600_000_000_000),
+        ("m", 60_000_000_000),
+        ("s", 1_000_000_000),
+        ("ms", 1_000_000),
+        ("us", 1_000),
+        ("ns", 1),
+    ];
+    let (unit, size) = UNITS
+        .into_iter()
+        .find(|&(_, size)| nanos % size == 0)
+        .unwrap_or(("ns", 1));
+    format!("{}{unit}", nanos / size)
+}
+
+/// A v1 database and retention policy mapped to a database of the store (InfluxDB's DBRP).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dbrp {
+    /// The v1 database.
+    pub db: String,
+    /// The v1 retention policy.
+    pub rp: String,
+    /// The database writes and queries through the pair reach.
+    pub target: String,
 }
 
 /// The schema of everything stored.
@@ -108,6 +181,9 @@ pub struct DatabaseDef {
 pub struct Catalog {
     next_id: u32,
     databases: BTreeMap<String, DatabaseDef>,
+    /// DBRP mappings by the name the pair maps to without one ([`linegate::v1_database`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    dbrps: BTreeMap<String, Dbrp>,
     #[serde(skip)]
     path: PathBuf,
 }
@@ -160,12 +236,13 @@ impl Catalog {
         self.databases.values()
     }
 
-    /// Creates an empty database; `false` if it already exists. Saves on change.
-    pub fn create_database(&mut self, name: &str) -> io::Result<bool> {
+    /// Creates an empty database keeping points for `retention` ns (forever if `None`);
+    /// `false` if it already exists. Saves on change.
+    pub fn create_database(&mut self, name: &str, retention: Option<i64>) -> io::Result<bool> {
         if self.databases.contains_key(name) {
             return Ok(false);
         }
-        self.insert_database(name);
+        self.insert_database(name).retention = retention;
         self.save()?;
         Ok(true)
     }
@@ -179,6 +256,7 @@ impl Catalog {
                 id,
                 name: name.to_owned(),
                 tables: BTreeMap::new(),
+                retention: None,
             })
     }
 
@@ -189,6 +267,68 @@ impl Catalog {
             self.save()?;
         }
         Ok(removed)
+    }
+
+    /// The database a request's database name reaches: the target of a DBRP mapping of that
+    /// name, or the name itself.
+    pub fn resolve<'a>(&'a self, name: &'a str) -> &'a str {
+        self.dbrps.get(name).map_or(name, |m| m.target.as_str())
+    }
+
+    /// Maps the v1 pair (`db`, `rp`) to the existing database `target`, replacing an earlier
+    /// mapping of the pair. Saves.
+    pub fn create_dbrp(
+        &mut self,
+        db: &str,
+        rp: &str,
+        target: &str,
+    ) -> io::Result<Result<(), String>> {
+        if !self.databases.contains_key(target) {
+            return Ok(Err(format!("database not found: {target}")));
+        }
+        let mapping = Dbrp {
+            db: db.to_owned(),
+            // As the write and query mapping reads it.
+            rp: rp.to_lowercase(),
+            target: target.to_owned(),
+        };
+        self.dbrps
+            .insert(linegate::v1_database(db, Some(rp)), mapping);
+        self.save()?;
+        Ok(Ok(()))
+    }
+
+    /// Removes the mapping of (`db`, `rp`); `false` if there is none. Saves on change.
+    pub fn delete_dbrp(&mut self, db: &str, rp: &str) -> io::Result<bool> {
+        if self
+            .dbrps
+            .remove(&linegate::v1_database(db, Some(rp)))
+            .is_none()
+        {
+            return Ok(false);
+        }
+        self.save()?;
+        Ok(true)
+    }
+
+    /// Every DBRP mapping.
+    pub fn dbrps(&self) -> impl Iterator<Item = &Dbrp> {
+        self.dbrps.values()
+    }
+
+    /// Drops table `table` of database `database`; (database id, table id) so its data can
+    /// be removed, `None` if there is no such table. Ids are never reused, so rows still
+    /// tagged with the old id are recognized as gone. Saves on change.
+    pub fn delete_table(&mut self, database: &str, table: &str) -> io::Result<Option<TableKey>> {
+        let Some(db) = self.databases.get_mut(database) else {
+            return Ok(None);
+        };
+        let Some(def) = db.tables.remove(table) else {
+            return Ok(None);
+        };
+        let key = (db.id, def.id);
+        self.save()?;
+        Ok(Some(key))
     }
 
     /// The admission of `batch` when every row fits database `database`'s tables as they
@@ -224,6 +364,7 @@ impl Catalog {
                     id,
                     name: database.to_owned(),
                     tables: BTreeMap::new(),
+                    retention: None,
                 }
             }
         };
@@ -325,6 +466,21 @@ fn admit_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_as_influxdb_writes_them() {
+        let h = 3_600_000_000_000;
+        assert_eq!(parse_duration("30d"), Some(30 * 24 * h));
+        assert_eq!(parse_duration("1h30m"), Some(h + h / 2));
+        assert_eq!(parse_duration("2w"), Some(14 * 24 * h));
+        assert_eq!(parse_duration("500ms"), Some(500_000_000));
+        for bad in ["", "d", "30", "30x", "0s", "-1d", "1.5h", "99999999999w"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        assert_eq!(format_duration(30 * 24 * h), "30d");
+        assert_eq!(format_duration(h + h / 2), "90m");
+        assert_eq!(format_duration(4_000_000_000), "4s");
+    }
     use linegate::{validate, Precision};
 
     fn catalog() -> (tempfile::TempDir, Catalog) {

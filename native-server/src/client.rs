@@ -66,6 +66,25 @@ pub enum Create {
     Database {
         /// The database name.
         name: String,
+        /// Keep points this long (`30d`, `12h`, `1w`); older ones are refused at write,
+        /// hidden from queries and deleted. Default: forever.
+        #[arg(long)]
+        retention_period: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Map a v1 database and retention policy to a database (InfluxDB's DBRP): v1 and v2
+    /// writes and queries naming the pair reach it.
+    Dbrp {
+        /// The v1 database.
+        #[arg(long)]
+        db: String,
+        /// The v1 retention policy (`autogen`: the database without one).
+        #[arg(long)]
+        rp: String,
+        /// The database they reach.
+        #[arg(long)]
+        target: String,
         #[command(flatten)]
         connection: Connection,
     },
@@ -74,8 +93,13 @@ pub enum Create {
 /// `linegate show …`
 #[derive(clap::Subcommand, Debug)]
 pub enum Show {
-    /// List the databases.
+    /// List the databases (with their retention period when they have one).
     Databases {
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// List the DBRP mappings.
+    Dbrp {
         #[command(flatten)]
         connection: Connection,
     },
@@ -88,6 +112,27 @@ pub enum Delete {
     Database {
         /// The database name.
         name: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Delete a DBRP mapping.
+    Dbrp {
+        /// The v1 database.
+        #[arg(long)]
+        db: String,
+        /// The v1 retention policy.
+        #[arg(long)]
+        rp: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Delete a table (a measurement) with all its data.
+    Table {
+        /// The table name.
+        name: String,
+        /// Its database.
+        #[arg(long)]
+        database: String,
         #[command(flatten)]
         connection: Connection,
     },
@@ -155,9 +200,16 @@ pub fn create(command: Create) -> ExitCode {
                 println!("{token}");
                 Ok(())
             }
-            Create::Database { name, connection } => {
-                admin(&connection, reqwest::Method::POST, "/api/v3/configure/database", Some(serde_json::json!({ "db": name }))).await?;
+            Create::Database { name, retention_period, connection } => {
+                let body = serde_json::json!({ "db": name, "retention_period": retention_period });
+                admin(&connection, reqwest::Method::POST, "/api/v3/configure/database", Some(body)).await?;
                 eprintln!("database '{name}' created");
+                Ok(())
+            }
+            Create::Dbrp { db, rp, target, connection } => {
+                let body = serde_json::json!({ "db": db, "rp": rp, "target": target });
+                admin(&connection, reqwest::Method::POST, "/api/v3/configure/dbrp", Some(body)).await?;
+                eprintln!("'{db}' with retention policy '{rp}' now reaches database '{target}'");
                 Ok(())
             }
         }
@@ -167,19 +219,23 @@ pub fn create(command: Create) -> ExitCode {
 /// Runs `linegate show …`.
 pub fn show(command: Show) -> ExitCode {
     finish(runtime().block_on(async {
-        let Show::Databases { connection } = command;
-        let text = admin(
-            &connection,
-            reqwest::Method::GET,
-            "/api/v3/configure/database",
-            None,
-        )
-        .await?;
+        let (connection, path) = match command {
+            Show::Databases { connection } => (connection, "/api/v3/configure/database"),
+            Show::Dbrp { connection } => (connection, "/api/v3/configure/dbrp"),
+        };
+        let text = admin(&connection, reqwest::Method::GET, path, None).await?;
         let list: Vec<serde_json::Value> =
             serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        for db in list {
-            if let Some(name) = db["iox::database"].as_str() {
-                println!("{name}");
+        for item in list {
+            let text = |key: &str| item[key].as_str().unwrap_or("").to_owned();
+            match (item.get("iox::database"), item.get("retention_period")) {
+                (Some(_), Some(_)) => println!(
+                    "{}\tretention {}",
+                    text("iox::database"),
+                    text("retention_period")
+                ),
+                (Some(_), None) => println!("{}", text("iox::database")),
+                _ => println!("{}\t{}\t-> {}", text("db"), text("rp"), text("target")),
             }
         }
         Ok(())
@@ -189,10 +245,35 @@ pub fn show(command: Show) -> ExitCode {
 /// Runs `linegate delete …`.
 pub fn delete(command: Delete) -> ExitCode {
     finish(runtime().block_on(async {
-        let Delete::Database { name, connection } = command;
-        let path = format!("/api/v3/configure/database?db={}", urlencode(&name));
-        admin(&connection, reqwest::Method::DELETE, &path, None).await?;
-        eprintln!("database '{name}' deleted");
+        match command {
+            Delete::Database { name, connection } => {
+                let path = format!("/api/v3/configure/database?db={}", urlencode(&name));
+                admin(&connection, reqwest::Method::DELETE, &path, None).await?;
+                eprintln!("database '{name}' deleted");
+            }
+            Delete::Dbrp { db, rp, connection } => {
+                let path = format!(
+                    "/api/v3/configure/dbrp?db={}&rp={}",
+                    urlencode(&db),
+                    urlencode(&rp)
+                );
+                admin(&connection, reqwest::Method::DELETE, &path, None).await?;
+                eprintln!("mapping of '{db}' with retention policy '{rp}' deleted");
+            }
+            Delete::Table {
+                name,
+                database,
+                connection,
+            } => {
+                let path = format!(
+                    "/api/v3/configure/table?db={}&table={}",
+                    urlencode(&database),
+                    urlencode(&name)
+                );
+                admin(&connection, reqwest::Method::DELETE, &path, None).await?;
+                eprintln!("table '{name}' of database '{database}' deleted");
+            }
+        }
         Ok(())
     }))
 }

@@ -24,15 +24,22 @@ pub const FAN_IN: usize = 4;
 /// can be merged into one.
 const CLOSED_AFTER: i64 = 3_600 * 1_000_000_000;
 
+/// A file with this many rows is not merged again, so a merge's memory stays bounded (it
+/// holds its inputs' rows).
+pub const FULL_ROWS: u64 = 500_000;
+
 /// Files to merge into one.
 #[derive(Debug)]
 pub struct Job {
     /// The start of the day the files cover.
     pub day: i64,
-    /// The files, oldest write first.
+    /// The files, oldest write first, consecutive in write order among the day's files.
     pub inputs: Vec<Arc<ParquetFile>>,
     /// The level of the merged file.
     pub level: u32,
+    /// Whether the merged file may repeat a point of another file: not when the job takes
+    /// the whole day (only files of that day hold its times).
+    pub repeats: bool,
 }
 
 impl Job {
@@ -40,17 +47,11 @@ impl Job {
     pub fn seq(&self) -> u64 {
         self.inputs.iter().map(|f| f.seq).max().unwrap_or(0)
     }
-
-    /// Whether the merged file may repeat a point of a file outside the job. A merge of the
-    /// whole day cannot: only files of that day hold its times.
-    pub fn repeats(&self, whole_day: bool) -> bool {
-        !whole_day && self.inputs.iter().any(|f| f.repeats)
-    }
 }
 
 /// The next merge among `files` at wall-clock time `now`, if any is due; `quiet` is how long
-/// (ns) a past day must have had no new file before all its files are merged into one.
-pub fn next_job(files: &[Arc<ParquetFile>], now: i64, quiet: i64) -> Option<(Job, bool)> {
+/// (ns) a past day must have had no new file before its files are merged as far as they go.
+pub fn next_job(files: &[Arc<ParquetFile>], now: i64, quiet: i64) -> Option<Job> {
     let mut days: BTreeMap<(u32, u32, i64), Vec<Arc<ParquetFile>>> = BTreeMap::new();
     for f in files {
         let day = f.min_time.div_euclid(DAY);
@@ -60,50 +61,63 @@ pub fn next_job(files: &[Arc<ParquetFile>], now: i64, quiet: i64) -> Option<(Job
                 .push(f.clone());
         }
     }
-    for ((_, _, day), mut inputs) in days {
-        inputs.sort_by_key(|f| f.seq);
+    for ((_, _, day), mut day_files) in days {
+        day_files.sort_by_key(|f| f.seq);
         let closed = now.saturating_sub(CLOSED_AFTER) >= day.saturating_add(DAY);
-        let settled = inputs
+        let settled = day_files
             .iter()
             .all(|f| now.saturating_sub(f.written_at) >= quiet);
-        let top = inputs.iter().map(|f| f.level).max().unwrap_or(0);
-        if closed && settled && inputs.len() > 1 {
-            let job = Job {
-                day,
-                inputs,
-                level: top + 1,
-            };
-            return Some((job, true));
-        }
-        for level in 0..=top {
-            let tier: Vec<Arc<ParquetFile>> = inputs
-                .iter()
-                .filter(|f| f.level == level)
-                .cloned()
-                .collect();
-            if tier.len() >= FAN_IN {
-                let job = Job {
-                    day,
-                    inputs: tier,
-                    level: level + 1,
-                };
-                return Some((job, false));
+        let job = |inputs: &[Arc<ParquetFile>], level: u32| Job {
+            day,
+            inputs: inputs.to_vec(),
+            level,
+            repeats: inputs.len() < day_files.len() && inputs.iter().any(|f| f.repeats),
+        };
+        // Only files next to each other in write order merge, so the merged file can take
+        // their place in it; full files are left as they are.
+        for run in day_files.split(|f| f.rows >= FULL_ROWS) {
+            let top = run.iter().map(|f| f.level).max().unwrap_or(0);
+            if closed && settled {
+                if let Some(inputs) = bounded(run) {
+                    return Some(job(inputs, top + 1));
+                }
+            }
+            for tier in run.chunk_by(|a, b| a.level == b.level) {
+                if tier.len() >= FAN_IN {
+                    if let Some(inputs) = bounded(tier) {
+                        return Some(job(inputs, tier[0].level + 1));
+                    }
+                }
             }
         }
     }
     None
 }
 
+/// The longest prefix of `files` that fits in [`FULL_ROWS`] (at least two files), if there
+/// are two.
+fn bounded(files: &[Arc<ParquetFile>]) -> Option<&[Arc<ParquetFile>]> {
+    let mut rows = 0;
+    let fit = files
+        .iter()
+        .take_while(|f| {
+            rows += f.rows;
+            rows <= FULL_ROWS
+        })
+        .count();
+    (files.len() >= 2).then(|| &files[..fit.max(2)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn file(seq: u64, day: i64, level: u32) -> Arc<ParquetFile> {
+    fn file(seq: u64, day: i64, level: u32, rows: u64) -> Arc<ParquetFile> {
         Arc::new(ParquetFile {
             database_id: 1,
             table_id: 1,
             path: format!("f{seq}"),
-            rows: 1,
+            rows,
             min_time: day * DAY + seq as i64,
             max_time: day * DAY + 1_000 + seq as i64,
             size: 1,
@@ -117,32 +131,50 @@ mod tests {
     #[test]
     fn a_live_day_merges_in_tiers_and_a_settled_past_day_into_one_file() {
         let now = 10 * DAY + 5;
-        let mut files: Vec<_> = (1..=3).map(|s| file(s, 10, 0)).collect();
+        let mut files: Vec<_> = (1..=3).map(|s| file(s, 10, 0, 1)).collect();
         assert!(
             next_job(&files, now, 0).is_none(),
             "three files wait for a fourth"
         );
-        files.push(file(4, 10, 0));
-        let (job, whole) = next_job(&files, now, 0).unwrap();
-        assert_eq!(
-            (job.inputs.len(), job.level, job.seq(), whole),
-            (4, 1, 4, false)
-        );
+        files.push(file(4, 10, 0, 1));
+        let job = next_job(&files, now, 0).unwrap();
+        assert_eq!((job.inputs.len(), job.level, job.seq()), (4, 1, 4));
         // The day is over: everything merges, whatever the level, once no file is new.
-        let files = vec![file(1, 3, 2), file(7, 3, 0)];
+        let files = vec![file(1, 3, 2, 1), file(7, 3, 0, 1)];
         assert!(
             next_job(&files, 8, 2).is_none(),
             "file 7 was written 1 ns ago"
         );
-        let (job, whole) = next_job(&files, now, 2).unwrap();
-        assert_eq!(
-            (job.inputs.len(), job.level, job.day, whole),
-            (2, 3, 3 * DAY, true)
-        );
-        assert!(!job.repeats(whole));
+        let job = next_job(&files, now, 2).unwrap();
+        assert_eq!((job.inputs.len(), job.level, job.day), (2, 3, 3 * DAY));
+        assert!(!job.repeats, "the whole day");
         assert!(
-            next_job(&[file(1, 3, 2)], now, 0).is_none(),
+            next_job(&[file(1, 3, 2, 1)], now, 0).is_none(),
             "one file is done"
         );
+    }
+
+    #[test]
+    fn merges_stay_bounded_and_in_write_order() {
+        let now = 10 * DAY;
+        // A full file splits the day: 1 and 3 may not merge around it.
+        let files = vec![
+            file(1, 3, 0, 10),
+            file(2, 3, 0, FULL_ROWS),
+            file(3, 3, 0, 10),
+        ];
+        assert!(next_job(&files, now, 0).is_none());
+        // A run merges only as far as it fits.
+        let mut files: Vec<_> = (1..=4).map(|s| file(s, 3, 0, FULL_ROWS / 3)).collect();
+        files[0] = Arc::new(ParquetFile {
+            repeats: true,
+            ..(*files[0]).clone()
+        });
+        let job = next_job(&files, now, 0).unwrap();
+        assert_eq!(
+            job.inputs.iter().map(|f| f.seq).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert!(job.repeats, "file 4 stays beside it");
     }
 }

@@ -25,7 +25,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::Router;
 use futures::StreamExt;
 use linegate::{
@@ -35,6 +35,7 @@ use linegate::{
 use serde::Deserialize;
 
 use crate::auth::{Grant, Permission, Tokens};
+use crate::catalog::{format_duration, parse_duration};
 use crate::influxql::{self, Epoch};
 use crate::metrics::Metrics;
 use crate::query::{self, QueryError};
@@ -70,6 +71,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(list_databases)
                 .post(create_database)
                 .delete(delete_database),
+        )
+        .route("/api/v3/configure/table", delete(delete_table))
+        .route(
+            "/api/v3/configure/dbrp",
+            get(list_dbrps).post(create_dbrp).delete(delete_dbrp),
         )
         .route("/api/v3/configure/token", post(create_token))
         .fallback(page)
@@ -293,8 +299,14 @@ impl FromRequestParts<Arc<AppState>> for AuthorizedWrite {
         state: &Arc<AppState>,
     ) -> Result<AuthorizedWrite, ApiError> {
         let endpoint = Endpoint::from_path(parts.uri.path()).unwrap_or(Endpoint::V3);
-        let request =
+        let mut request =
             WriteRequest::parse(&request_parts(parts)).map_err(|e| ApiError::Core(e, endpoint))?;
+        // A DBRP mapping sends the v1 pair to its database; the token must reach that one.
+        request.params.database = state
+            .store
+            .catalog()
+            .resolve(&request.params.database)
+            .to_owned();
         authorize(
             state,
             request.credentials.as_ref(),
@@ -331,8 +343,11 @@ impl FromRequest<Arc<AppState>> for AuthorizedQuery {
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        let query = QueryRequest::parse(endpoint, parts.uri.query(), content_type, &body)
+        let mut query = QueryRequest::parse(endpoint, parts.uri.query(), content_type, &body)
             .map_err(refuse)?;
+        if let Some(database) = &mut query.database {
+            *database = state.store.catalog().resolve(database).to_owned();
+        }
         authorize(
             state,
             credentials.as_ref(),
@@ -444,7 +459,13 @@ async fn list_databases(State(state): Shared, _: Admin) -> Response {
         .store
         .catalog()
         .databases()
-        .map(|db| serde_json::json!({ "iox::database": db.name }))
+        .map(|db| match db.retention {
+            Some(period) => serde_json::json!({
+                "iox::database": db.name,
+                "retention_period": format_duration(period),
+            }),
+            None => serde_json::json!({ "iox::database": db.name }),
+        })
         .collect();
     json_response(StatusCode::OK, serde_json::Value::from(names).to_string())
 }
@@ -452,6 +473,9 @@ async fn list_databases(State(state): Shared, _: Admin) -> Response {
 #[derive(Deserialize)]
 struct DatabaseBody {
     db: String,
+    /// `30d`, `12h`…; absent or null: forever.
+    #[serde(default)]
+    retention_period: Option<String>,
 }
 
 async fn create_database(
@@ -459,14 +483,29 @@ async fn create_database(
     _: Admin,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let Ok(DatabaseBody { db }) = serde_json::from_slice(&body) else {
+    let Ok(DatabaseBody {
+        db,
+        retention_period,
+    }) = serde_json::from_slice(&body)
+    else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "expected a JSON body like {\"db\": \"name\"}",
+            "expected a JSON body like {\"db\": \"name\", \"retention_period\": \"30d\"}",
         ));
     };
     check_database_name(&db).map_err(|e| ApiError::Core(e, Endpoint::V3))?;
-    match state.store.create_database(&db) {
+    let retention = match retention_period.as_deref() {
+        None => None,
+        Some(text) => Some(parse_duration(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "invalid retention_period '{text}': expected a duration like 30d, 12h or 1w"
+                ),
+            )
+        })?),
+    };
+    match state.store.create_database(&db, retention) {
         Ok(true) => Ok(StatusCode::OK),
         Ok(false) => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -479,20 +518,25 @@ async fn create_database(
     }
 }
 
+/// The query-string parameter `name` of an admin request, which must be there.
+fn required(uri: &axum::http::Uri, name: &str) -> Result<String, ApiError> {
+    query_pairs(uri.query().unwrap_or(""))
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("missing query parameter '{name}'"),
+            )
+        })
+}
+
 async fn delete_database(
     State(state): Shared,
     _: Admin,
     uri: axum::http::Uri,
 ) -> Result<StatusCode, ApiError> {
-    let Some(db) = query_pairs(uri.query().unwrap_or(""))
-        .find(|(k, _)| k == "db")
-        .map(|(_, v)| v.into_owned())
-    else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "missing query parameter 'db'",
-        ));
-    };
+    let db = required(&uri, "db")?;
     match state.store.delete_database(&db).await {
         Ok(true) => Ok(StatusCode::OK),
         Ok(false) => Err(ApiError::new(
@@ -502,6 +546,83 @@ async fn delete_database(
         Err(e) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("deleting the database failed: {e}"),
+        )),
+    }
+}
+
+async fn list_dbrps(State(state): Shared, _: Admin) -> Response {
+    let mappings: Vec<serde_json::Value> = state
+        .store
+        .catalog()
+        .dbrps()
+        .map(|m| serde_json::json!({ "db": m.db, "rp": m.rp, "target": m.target }))
+        .collect();
+    json_response(
+        StatusCode::OK,
+        serde_json::Value::from(mappings).to_string(),
+    )
+}
+
+#[derive(Deserialize)]
+struct DbrpBody {
+    db: String,
+    rp: String,
+    target: String,
+}
+
+async fn create_dbrp(State(state): Shared, _: Admin, body: Bytes) -> Result<StatusCode, ApiError> {
+    let Ok(DbrpBody { db, rp, target }) = serde_json::from_slice(&body) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "expected a JSON body like {\"db\": \"telegraf\", \"rp\": \"autogen\", \"target\": \"name\"}",
+        ));
+    };
+    let saved =
+        tokio::task::block_in_place(|| state.store.catalog().create_dbrp(&db, &rp, &target));
+    match saved {
+        Ok(Ok(())) => Ok(StatusCode::OK),
+        Ok(Err(message)) => Err(ApiError::new(StatusCode::NOT_FOUND, message)),
+        Err(e) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("saving the catalog failed: {e}"),
+        )),
+    }
+}
+
+async fn delete_dbrp(
+    State(state): Shared,
+    _: Admin,
+    uri: axum::http::Uri,
+) -> Result<StatusCode, ApiError> {
+    let (db, rp) = (required(&uri, "db")?, required(&uri, "rp")?);
+    match tokio::task::block_in_place(|| state.store.catalog().delete_dbrp(&db, &rp)) {
+        Ok(true) => Ok(StatusCode::OK),
+        Ok(false) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no mapping for database {db} and retention policy {rp}"),
+        )),
+        Err(e) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("saving the catalog failed: {e}"),
+        )),
+    }
+}
+
+async fn delete_table(
+    State(state): Shared,
+    _: Admin,
+    uri: axum::http::Uri,
+) -> Result<StatusCode, ApiError> {
+    let (db, table) = (required(&uri, "db")?, required(&uri, "table")?);
+    match state.store.delete_table(&db, &table).await {
+        Ok(true) => Ok(StatusCode::OK),
+        Ok(false) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("table not found: {table} in database {db}"),
+        )),
+        Err(e) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("deleting the table failed: {e}"),
         )),
     }
 }

@@ -88,6 +88,17 @@ async fn statement_result(
             json!({"name": "databases", "columns": ["name"], "values": values}),
         ]);
     }
+    if words.starts_with(&["SHOW", "RETENTION", "POLICIES"]) {
+        let on = statement
+            .split_whitespace()
+            .skip_while(|w| !w.eq_ignore_ascii_case("ON"))
+            .nth(1)
+            .map(|w| w.trim_matches('"'));
+        let name = on
+            .or(database)
+            .ok_or("database name required: add the 'db' parameter")?;
+        return retention_policies(store, name);
+    }
     let database = database.ok_or("database name required: add the 'db' parameter")?;
     let db = store
         .catalog()
@@ -150,6 +161,54 @@ async fn statement_result(
             statement.chars().take(60).collect::<String>()
         )),
     }
+}
+
+/// `SHOW RETENTION POLICIES ON name`: the database's own (`autogen`, the default) and the
+/// DBRP mappings of `name`, with the retention period of the database each reaches.
+fn retention_policies(store: &Store, name: &str) -> Result<Vec<Value>, String> {
+    let catalog = store.catalog();
+    let duration = |database: &str| {
+        let period = catalog.database(database).and_then(|db| db.retention);
+        go_duration(period.unwrap_or(0))
+    };
+    let mut values = Vec::new();
+    if catalog.database(name).is_some() {
+        values.push(json!(["autogen", duration(name), "168h0m0s", 1, true]));
+    }
+    for mapping in catalog.dbrps().filter(|m| m.db == name) {
+        let default = linegate::v1_database(name, Some(&mapping.rp)) == name;
+        if default {
+            values.retain(|v| v[0] != "autogen");
+        }
+        values.push(json!([
+            mapping.rp,
+            duration(&mapping.target),
+            "168h0m0s",
+            1,
+            default
+        ]));
+    }
+    if values.is_empty() {
+        return Err(format!("database not found: {name}"));
+    }
+    Ok(vec![json!({
+        "columns": ["name", "duration", "shardGroupDuration", "replicaN", "default"],
+        "values": values,
+    })])
+}
+
+/// A duration as InfluxDB 1.x prints it (`720h0m0s`, `0s` for forever).
+fn go_duration(nanos: i64) -> String {
+    if nanos == 0 {
+        return "0s".into();
+    }
+    let seconds = nanos / 1_000_000_000;
+    format!(
+        "{}h{}m{}s",
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60
+    )
 }
 
 /// Splits on `;` outside quotes.

@@ -164,8 +164,7 @@ pub fn encode_table(
 ) -> Result<Vec<Encoded>, ArrowError> {
     let schema = def.schema();
     let batches: Vec<RecordBatch> = buffer.batches().cloned().collect();
-    let all = dedup::merge(&schema, def.columns.tags().len(), &batches)?;
-    drop(batches);
+    let all = dedup::merge(&schema, def.columns.tags().len(), batches)?;
     let time_index = schema.fields().len() - 1;
     let times = all
         .column(time_index)

@@ -10,11 +10,13 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use datafusion::common::TableReference;
+use datafusion::common::{ScalarValue, TableReference};
+use datafusion::datasource::TableProvider;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::object_store::ObjectStoreRegistry;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{col, lit};
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{self, SetExpr, Statement};
 use object_store::ObjectStore;
@@ -174,9 +176,22 @@ pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordB
     let ctx = session(store)?;
     for source in sources {
         let name = TableReference::bare(source.name.clone());
-        let table = StoredTable::new(source, store.objects().clone());
-        ctx.register_table(name, Arc::new(table))
-            .map_err(planning)?;
+        let cutoff = source.cutoff;
+        let table: Arc<dyn TableProvider> =
+            Arc::new(StoredTable::new(source, store.objects().clone()));
+        // Expired rows are invisible at once; the filter reaches the scan, which then skips
+        // the expired files too.
+        let table = match cutoff {
+            None => table,
+            Some(cutoff) => {
+                let oldest = lit(ScalarValue::TimestampNanosecond(Some(cutoff), None));
+                ctx.read_table(table)
+                    .and_then(|frame| frame.filter(col("time").gt_eq(oldest)))
+                    .map_err(planning)?
+                    .into_view()
+            }
+        };
+        ctx.register_table(name, table).map_err(planning)?;
     }
     let state = ctx.state();
     let plan = state.statement_to_plan(statement).await.map_err(planning)?;

@@ -6,11 +6,13 @@
 //! writes are refused with 503 while more than [`StoreConfig::max_buffer_bytes`] waits in
 //! memory, so memory stays bounded.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::SchemaRef;
+use linegate::lp::LineErrorKind;
 use linegate::{validate_text, LineError, WriteError, WriteRequest};
 use object_store::ObjectStore;
 use tokio::sync::Notify;
@@ -59,6 +61,8 @@ pub struct TableSource {
     pub files: Vec<Arc<ParquetFile>>,
     /// Its buffered rows, oldest generation first.
     pub buffers: Vec<TableBuffer>,
+    /// Rows older than this are expired (the database's retention), if any.
+    pub cutoff: Option<i64>,
 }
 
 /// The outcome of a stored write: the lines rejected in a partial write (empty → 204).
@@ -113,7 +117,7 @@ impl Store {
             Ok(0) => {}
             Ok(n) => tracing::warn!(
                 files = n,
-                "removed Parquet files left by an interrupted snapshot"
+                "removed Parquet files the manifest does not list (left by an interrupted snapshot or compaction, or replaced and not yet deleted)"
             ),
             Err(e) => {
                 return Err(std::io::Error::other(format!(
@@ -184,7 +188,7 @@ impl Store {
         // Steady state: the rows fit the tables as they are. Otherwise the catalog changes
         // and is saved (an fsync), which is blocking work.
         let unchanged = lock(&self.catalog).admit_unchanged(database, &accepted.batch);
-        let admitted = match unchanged {
+        let mut admitted = match unchanged {
             Some(admitted) => admitted,
             None => tokio::task::block_in_place(|| {
                 lock(&self.catalog).admit(database, text, &accepted.batch, request.all_or_nothing())
@@ -198,8 +202,23 @@ impl Store {
         };
         let mut rejected = accepted.rejected;
         if !admitted.errors.is_empty() {
-            rejected.extend(admitted.errors);
+            rejected.extend(std::mem::take(&mut admitted.errors));
             rejected.sort_by_key(|e| e.line);
+        }
+        let retention = lock(&self.catalog)
+            .database(database)
+            .and_then(|db| db.retention);
+        if let Some(period) = retention {
+            let expired = expired_rows(text, &accepted.batch, now - period, period);
+            if !expired.is_empty() {
+                for (row, error) in expired {
+                    if let Err(at) = admitted.rejected_rows.binary_search(&row) {
+                        admitted.rejected_rows.insert(at, row);
+                        rejected.push(error);
+                    }
+                }
+                rejected.sort_by_key(|e| e.line);
+            }
         }
         let lines = (accepted.batch.len() + rejected.len() - admitted.rejected_rows.len()) as u64;
         let stored_rows = accepted.batch.len() - admitted.rejected_rows.len();
@@ -268,9 +287,10 @@ impl Store {
         lock(&self.catalog)
     }
 
-    /// Creates an empty database; `false` if it exists. Saving the catalog is blocking work.
-    pub fn create_database(&self, name: &str) -> std::io::Result<bool> {
-        tokio::task::block_in_place(|| lock(&self.catalog).create_database(name))
+    /// Creates an empty database keeping points for `retention` ns (forever if `None`);
+    /// `false` if it exists. Saving the catalog is blocking work.
+    pub fn create_database(&self, name: &str, retention: Option<i64>) -> std::io::Result<bool> {
+        tokio::task::block_in_place(|| lock(&self.catalog).create_database(name, retention))
     }
 
     /// Drops a database with its buffered rows and files; `false` if there is none.
@@ -283,6 +303,32 @@ impl Store {
         persist::remove_files(&self.objects, &removed)
             .await
             .map_err(std::io::Error::other)?;
+        Ok(true)
+    }
+
+    /// Drops table `table` (a measurement) of database `database` with its rows and files;
+    /// `false` if there is no such table. Its rows in the WAL are persisted away (and
+    /// skipped, their table being gone) before this returns, so a restart cannot bring
+    /// them back.
+    pub async fn delete_table(&self, database: &str, table: &str) -> Result<bool, String> {
+        let dropped =
+            tokio::task::block_in_place(|| lock(&self.catalog).delete_table(database, table))
+                .map_err(|e| format!("saving the catalog failed: {e}"))?;
+        let Some(key) = dropped else {
+            return Ok(false);
+        };
+        self.snapshot().await?;
+        let gone: Vec<Arc<ParquetFile>> = tokio::task::block_in_place(|| {
+            let mut manifest = lock(&self.manifest);
+            let (gone, kept) = std::mem::take(&mut manifest.files)
+                .into_iter()
+                .partition(|f| (f.database_id, f.table_id) == key);
+            manifest.files = kept;
+            manifest.save().map(|()| gone)
+        })
+        .map_err(|e| format!("saving the manifest failed: {e}"))?;
+        lock(&self.retired).extend(gone);
+        self.remove_retired().await;
         Ok(true)
     }
 
@@ -321,6 +367,7 @@ impl Store {
                     tag_count: table.columns.tags().len(),
                     files: manifest.table_files(db.id, table.id),
                     buffers: buffers.table((db.id, table.id)),
+                    cutoff: db.retention_cutoff(now_nanos()),
                 })
                 .collect(),
         )
@@ -351,6 +398,9 @@ impl Store {
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         continue;
                     }
+                }
+                if let Err(e) = store.expire() {
+                    tracing::error!(error = %e, "expiring files failed; will retry");
                 }
                 if store.config.compaction {
                     if let Err(e) = store.compact().await {
@@ -479,6 +529,40 @@ impl Store {
         Ok(())
     }
 
+    /// Unlists the files whose every row is past its database's retention; they are deleted
+    /// once no query reads them.
+    pub fn expire(&self) -> Result<usize, String> {
+        let now = now_nanos();
+        let cutoffs: HashMap<u32, i64> = lock(&self.catalog)
+            .databases()
+            .filter_map(|db| Some((db.id, db.retention_cutoff(now)?)))
+            .collect();
+        if cutoffs.is_empty() {
+            return Ok(0);
+        }
+        let mut manifest = lock(&self.manifest);
+        let expired = |f: &Arc<ParquetFile>| {
+            cutoffs
+                .get(&f.database_id)
+                .is_some_and(|&cutoff| f.max_time < cutoff)
+        };
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut manifest.files)
+            .into_iter()
+            .partition(expired);
+        manifest.files = kept;
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        if let Err(e) = tokio::task::block_in_place(|| manifest.save()) {
+            manifest.files.extend(gone);
+            return Err(format!("saving the manifest failed: {e}"));
+        }
+        let count = gone.len();
+        lock(&self.retired).extend(gone);
+        tracing::info!(files = count, "expired Parquet files past their retention");
+        Ok(count)
+    }
+
     /// Runs the compactions that are due, one at a time; how many ran.
     pub async fn compact(&self) -> Result<usize, String> {
         let mut done = 0;
@@ -490,11 +574,10 @@ impl Store {
                 let job = compact::next_job(&manifest.files, now_nanos(), quiet);
                 (job, manifest.instance.clone(), manifest.next_file)
             };
-            let Some((job, whole_day)) = job else {
+            let Some(job) = job else {
                 return Ok(done);
             };
-            self.run_compaction(job, whole_day, &instance, number)
-                .await?;
+            self.run_compaction(job, &instance, number).await?;
             done += 1;
         }
     }
@@ -503,7 +586,6 @@ impl Store {
     async fn run_compaction(
         &self,
         job: compact::Job,
-        whole_day: bool,
         instance: &str,
         number: u64,
     ) -> Result<(), String> {
@@ -525,7 +607,7 @@ impl Store {
         }
         let day = job.day;
         let encoded = tokio::task::spawn_blocking(move || {
-            let merged = dedup::merge(&def.schema(), def.columns.tags().len(), &batches)?;
+            let merged = dedup::merge(&def.schema(), def.columns.tags().len(), batches)?;
             persist::encode(&def, &merged, day)
         })
         .await
@@ -546,7 +628,7 @@ impl Store {
             size,
             seq: job.seq(),
             level: job.level,
-            repeats: job.repeats(whole_day),
+            repeats: job.repeats,
             written_at: now_nanos(),
         });
         let rows_in: u64 = job.inputs.iter().map(|f| f.rows).sum();
@@ -602,6 +684,28 @@ impl Store {
         }
         self.wal.close().await;
     }
+}
+
+/// The rows of `batch` older than `cutoff`, with their errors (`period` is the retention).
+fn expired_rows(
+    text: &str,
+    batch: &linegate::WriteBatch<'_>,
+    cutoff: i64,
+    period: i64,
+) -> Vec<(usize, LineError)> {
+    let period = crate::catalog::format_duration(period);
+    batch
+        .rows()
+        .enumerate()
+        .filter(|(_, row)| row.time < cutoff)
+        .map(|(i, row)| {
+            let kind = LineErrorKind::BeyondRetention(period.clone());
+            (
+                i,
+                LineError::locate(text, row.offset, row.line_number, row.offset, kind),
+            )
+        })
+        .collect()
 }
 
 /// Rebuilds the rows of one logged write into `generation`. `false` if it could not.

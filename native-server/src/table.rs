@@ -251,7 +251,7 @@ impl StoredTable {
         }
         let schema = self.schema_ref().clone();
         let tags = self.source.tag_count;
-        tokio::task::spawn_blocking(move || dedup::merge(&schema, tags, &batches))
+        tokio::task::spawn_blocking(move || dedup::merge(&schema, tags, batches))
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?
             .map_err(DataFusionError::from)

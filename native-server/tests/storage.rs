@@ -176,3 +176,226 @@ async fn queries_skip_the_files_outside_their_time_range() {
         .unwrap();
     assert_eq!(response.status(), 500);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_refuses_old_points_then_hides_and_deletes_expired_ones() {
+    let dir = temp_dir("retention");
+    let server = Server::start(dir.path(), &["--persist-interval-secs", "1"]);
+    let client = reqwest::Client::new();
+    let create = |body: Value| {
+        client
+            .post(server.url("/api/v3/configure/database"))
+            .bearer_auth(ADMIN)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let bad = create(json!({"db": "ret", "retention_period": "3 parsecs"}))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let created = create(json!({"db": "ret", "retention_period": "4s"}))
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let listed = client
+        .get(server.url("/api/v3/configure/database"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains(r#""retention_period":"4s""#), "{listed}");
+
+    // A point of 2020 is refused by line; the current one is stored.
+    let response = client
+        .post(server.url("/api/v3/write_lp?db=ret&precision=second"))
+        .bearer_auth(ADMIN)
+        .body(format!("m,host=a f=1 {T}\nm,host=a f=2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(body["data"][0]["line_number"], 1, "{body}");
+    let message = body["data"][0]["error_message"].as_str().unwrap();
+    assert!(message.contains("beyond retention policy"), "{message}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 1, "{body}");
+    // The same over v1, where the whole body is beyond retention.
+    let response = client
+        .post(server.url(&format!("/write?db=ret&p={ADMIN}&precision=s")))
+        .body(format!("m,host=b f=1 {T}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("beyond retention policy"));
+    assert_eq!(
+        rows(&server, "ret", "SELECT count(*) AS n FROM m").await,
+        json!([{"n": 1}])
+    );
+
+    // Persisted, then expired: hidden from queries at once, and the file is deleted.
+    wait_for_files(&server, |f| f.len() == 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rows(&server, "ret", "SELECT count(*) AS n FROM m").await != json!([{"n": 0}]) {
+        assert!(Instant::now() < deadline, "the point never expired");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    wait_for_files(&server, |f| f.is_empty());
+    assert_eq!(
+        rows(&server, "ret", "SELECT count(*) AS n FROM m").await,
+        json!([{"n": 0}])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_table_is_gone_with_its_files_and_stays_gone_after_a_crash() {
+    let dir = temp_dir("drop");
+    let fast = ["--persist-interval-secs", "1"];
+    let server = Server::start(dir.path(), &fast);
+    write(&server, "lww", "m,host=a f=1 T\nn,host=a f=1 T").await;
+    wait_for_files(&server, |f| f.len() == 2);
+    // More rows of m, only in the buffer and the WAL.
+    write(&server, "lww", "m,host=b f=2 T").await;
+    let drop = |table: &str| {
+        reqwest::Client::new()
+            .delete(server.url(&format!("/api/v3/configure/table?db=lww&table={table}")))
+            .bearer_auth(ADMIN)
+            .send()
+    };
+    assert_eq!(drop("m").await.unwrap().status(), 200);
+    assert_eq!(drop("m").await.unwrap().status(), 404);
+    wait_for_files(&server, |f| f.len() == 1);
+    let tables = rows(
+        &server,
+        "lww",
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .await;
+    assert_eq!(tables, json!([{"table_name": "n"}]));
+
+    server.kill();
+    let server = Server::start(dir.path(), &fast);
+    let tables = rows(
+        &server,
+        "lww",
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .await;
+    assert_eq!(tables, json!([{"table_name": "n"}]));
+    // Written again, m is a new table holding only the new rows.
+    write(&server, "lww", "m,host=c f=3 T").await;
+    assert_eq!(
+        rows(&server, "lww", "SELECT host, f FROM m").await,
+        json!([{"host": "c", "f": 3.0}])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dbrp_mappings_route_v1_and_v2_writes_and_v1_queries() {
+    let dir = temp_dir("dbrp");
+    let server = Server::start(dir.path(), &[]);
+    let client = reqwest::Client::new();
+    let admin = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let request = client.request(method, server.url(path)).bearer_auth(ADMIN);
+        match body {
+            Some(body) => request
+                .header("Content-Type", "application/json")
+                .body(body.to_string()),
+            None => request,
+        }
+        .send()
+    };
+    use reqwest::Method;
+    for (db, retention) in [("metrics", None), ("metrics_weekly", Some("7d"))] {
+        let body = json!({"db": db, "retention_period": retention});
+        let created = admin(Method::POST, "/api/v3/configure/database", Some(body));
+        assert_eq!(created.await.unwrap().status(), 200);
+    }
+    let map = |rp: &str, target: &str| {
+        admin(
+            Method::POST,
+            "/api/v3/configure/dbrp",
+            Some(json!({"db": "telegraf", "rp": rp, "target": target})),
+        )
+    };
+    assert_eq!(map("autogen", "metrics").await.unwrap().status(), 200);
+    assert_eq!(map("Weekly", "metrics_weekly").await.unwrap().status(), 200);
+    assert_eq!(map("x", "nowhere").await.unwrap().status(), 404);
+    let listed = admin(Method::GET, "/api/v3/configure/dbrp", None)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+
+    for path in [
+        format!("/write?db=telegraf&p={ADMIN}&precision=s"),
+        format!("/write?db=telegraf&rp=weekly&p={ADMIN}&precision=s"),
+        format!("/api/v2/write?bucket=telegraf/WEEKLY&precision=s"),
+    ] {
+        let response = client
+            .post(server.url(&path))
+            .header("Authorization", format!("Token {ADMIN}"))
+            .body(format!("m,path={} f=1", path.len()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204, "{path}");
+    }
+    let count = |db| rows(&server, db, "SELECT count(*) AS n FROM m");
+    assert_eq!(count("metrics").await, json!([{"n": 1}]));
+    assert_eq!(count("metrics_weekly").await, json!([{"n": 2}]));
+    let v1 = client
+        .get(server.url("/query"))
+        .query(&[
+            ("db", "telegraf"),
+            ("p", ADMIN),
+            ("q", "SELECT count(f) FROM m"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let v1: Value = serde_json::from_str(&v1).unwrap();
+    assert_eq!(v1["results"][0]["series"][0]["values"][0][1], 1, "{v1}");
+    let policies = client
+        .get(server.url("/query"))
+        .query(&[("p", ADMIN), ("q", "SHOW RETENTION POLICIES ON telegraf")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        policies.contains(
+            r#"["autogen","0s","168h0m0s",1,true],["weekly","168h0m0s","168h0m0s",1,false]"#
+        ),
+        "{policies}"
+    );
+    let removed = admin(
+        Method::DELETE,
+        "/api/v3/configure/dbrp?db=telegraf&rp=weekly",
+        None,
+    );
+    assert_eq!(removed.await.unwrap().status(), 200);
+    let listed = admin(Method::GET, "/api/v3/configure/dbrp", None)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!listed.contains("weekly"), "{listed}");
+}

@@ -95,6 +95,9 @@ pub enum LineErrorKind {
     /// The line gives a column another kind or type than the table already has
     /// (checked by a store against its catalog, not by the parser). Boxed: rare and large.
     SchemaConflict(Box<SchemaConflict>),
+    /// The point is older than its database keeps points (checked by a store, which names
+    /// the retention period, e.g. `30d`).
+    BeyondRetention(String),
     /// What another server (the storage behind an edge) said about the line, as it said it.
     Reported(String),
 }
@@ -194,6 +197,10 @@ impl fmt::Display for LineErrorKind {
                 f,
                 "schema conflict: column '{}' of table '{}' is {}, this line writes {}",
                 c.column, c.table, c.existing, c.found
+            ),
+            BeyondRetention(period) => write!(
+                f,
+                "point beyond retention policy: the database keeps points for {period}"
             ),
             Reported(message) => f.write_str(message),
         }
