@@ -94,8 +94,8 @@ pub fn next_job(files: &[Arc<ParquetFile>], now: i64, quiet: i64) -> Option<Job>
     None
 }
 
-/// The longest prefix of `files` that fits in [`FULL_ROWS`] (at least two files), if there
-/// are two.
+/// The longest prefix of `files` whose rows fit in [`FULL_ROWS`], if it has two files or
+/// more (two files that do not fit together are both left as they are).
 fn bounded(files: &[Arc<ParquetFile>]) -> Option<&[Arc<ParquetFile>]> {
     let mut rows = 0;
     let fit = files
@@ -105,7 +105,7 @@ fn bounded(files: &[Arc<ParquetFile>]) -> Option<&[Arc<ParquetFile>]> {
             rows <= FULL_ROWS
         })
         .count();
-    (files.len() >= 2).then(|| &files[..fit.max(2)])
+    (fit >= 2).then(|| &files[..fit])
 }
 
 #[cfg(test)]
@@ -164,7 +164,9 @@ mod tests {
             file(3, 3, 0, 10),
         ];
         assert!(next_job(&files, now, 0).is_none());
-        // A run merges only as far as it fits.
+        // A run merges only as far as it fits; two that do not fit together stay.
+        let big = [file(1, 3, 0, FULL_ROWS / 2 + 1), file(2, 3, 0, FULL_ROWS / 2)];
+        assert!(next_job(&big, now, 0).is_none());
         let mut files: Vec<_> = (1..=4).map(|s| file(s, 3, 0, FULL_ROWS / 3)).collect();
         files[0] = Arc::new(ParquetFile {
             repeats: true,
