@@ -76,18 +76,25 @@ pub enum Create {
     /// Map a v1 database and retention policy to a database (InfluxDB's DBRP): v1 and v2
     /// writes and queries naming the pair reach it.
     Dbrp {
-        /// The v1 database.
-        #[arg(long)]
-        db: String,
-        /// The v1 retention policy (`autogen`: the database without one).
-        #[arg(long)]
-        rp: String,
+        #[command(flatten)]
+        pair: DbrpPair,
         /// The database they reach.
         #[arg(long)]
         target: String,
         #[command(flatten)]
         connection: Connection,
     },
+}
+
+/// The v1 pair a DBRP mapping maps.
+#[derive(clap::Args, Debug)]
+pub struct DbrpPair {
+    /// The v1 database.
+    #[arg(long)]
+    db: String,
+    /// The v1 retention policy (`autogen`: the database without one).
+    #[arg(long)]
+    rp: String,
 }
 
 /// `linegate show …`
@@ -117,12 +124,8 @@ pub enum Delete {
     },
     /// Delete a DBRP mapping.
     Dbrp {
-        /// The v1 database.
-        #[arg(long)]
-        db: String,
-        /// The v1 retention policy.
-        #[arg(long)]
-        rp: String,
+        #[command(flatten)]
+        pair: DbrpPair,
         #[command(flatten)]
         connection: Connection,
     },
@@ -206,7 +209,7 @@ pub fn create(command: Create) -> ExitCode {
                 eprintln!("database '{name}' created");
                 Ok(())
             }
-            Create::Dbrp { db, rp, target, connection } => {
+            Create::Dbrp { pair: DbrpPair { db, rp }, target, connection } => {
                 let body = serde_json::json!({ "db": db, "rp": rp, "target": target });
                 admin(&connection, reqwest::Method::POST, "/api/v3/configure/dbrp", Some(body)).await?;
                 eprintln!("'{db}' with retention policy '{rp}' now reaches database '{target}'");
@@ -251,7 +254,10 @@ pub fn delete(command: Delete) -> ExitCode {
                 admin(&connection, reqwest::Method::DELETE, &path, None).await?;
                 eprintln!("database '{name}' deleted");
             }
-            Delete::Dbrp { db, rp, connection } => {
+            Delete::Dbrp {
+                pair: DbrpPair { db, rp },
+                connection,
+            } => {
                 let path = format!(
                     "/api/v3/configure/dbrp?db={}&rp={}",
                     urlencode(&db),

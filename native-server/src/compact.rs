@@ -165,7 +165,10 @@ mod tests {
         ];
         assert!(next_job(&files, now, 0).is_none());
         // A run merges only as far as it fits; two that do not fit together stay.
-        let big = [file(1, 3, 0, FULL_ROWS / 2 + 1), file(2, 3, 0, FULL_ROWS / 2)];
+        let big = [
+            file(1, 3, 0, FULL_ROWS / 2 + 1),
+            file(2, 3, 0, FULL_ROWS / 2),
+        ];
         assert!(next_job(&big, now, 0).is_none());
         let mut files: Vec<_> = (1..=4).map(|s| file(s, 3, 0, FULL_ROWS / 3)).collect();
         files[0] = Arc::new(ParquetFile {

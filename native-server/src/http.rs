@@ -537,15 +537,22 @@ async fn delete_database(
     uri: axum::http::Uri,
 ) -> Result<StatusCode, ApiError> {
     let db = required(&uri, "db")?;
-    match state.store.delete_database(&db).await {
+    let deleted = state.store.delete_database(&db).await;
+    removed(deleted, || format!("database not found: {db}"))
+}
+
+/// The answer to an admin removal: 200, 404 with `missing()` if there was nothing to remove,
+/// or 500 with what failed.
+fn removed<E: std::fmt::Display>(
+    outcome: Result<bool, E>,
+    missing: impl FnOnce() -> String,
+) -> Result<StatusCode, ApiError> {
+    match outcome {
         Ok(true) => Ok(StatusCode::OK),
-        Ok(false) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("database not found: {db}"),
-        )),
+        Ok(false) => Err(ApiError::new(StatusCode::NOT_FOUND, missing())),
         Err(e) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("deleting the database failed: {e}"),
+            format!("the change could not be saved: {e}"),
         )),
     }
 }
@@ -595,17 +602,10 @@ async fn delete_dbrp(
     uri: axum::http::Uri,
 ) -> Result<StatusCode, ApiError> {
     let (db, rp) = (required(&uri, "db")?, required(&uri, "rp")?);
-    match tokio::task::block_in_place(|| state.store.catalog().delete_dbrp(&db, &rp)) {
-        Ok(true) => Ok(StatusCode::OK),
-        Ok(false) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no mapping for database {db} and retention policy {rp}"),
-        )),
-        Err(e) => Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("saving the catalog failed: {e}"),
-        )),
-    }
+    let deleted = tokio::task::block_in_place(|| state.store.catalog().delete_dbrp(&db, &rp));
+    removed(deleted, || {
+        format!("no mapping for database {db} and retention policy {rp}")
+    })
 }
 
 async fn delete_table(
@@ -614,17 +614,10 @@ async fn delete_table(
     uri: axum::http::Uri,
 ) -> Result<StatusCode, ApiError> {
     let (db, table) = (required(&uri, "db")?, required(&uri, "table")?);
-    match state.store.delete_table(&db, &table).await {
-        Ok(true) => Ok(StatusCode::OK),
-        Ok(false) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("table not found: {table} in database {db}"),
-        )),
-        Err(e) => Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("deleting the table failed: {e}"),
-        )),
-    }
+    let deleted = state.store.delete_table(&db, &table).await;
+    removed(deleted, || {
+        format!("table not found: {table} in database {db}")
+    })
 }
 
 #[derive(Deserialize)]

@@ -273,23 +273,18 @@ async fn a_dropped_table_is_gone_with_its_files_and_stays_gone_after_a_crash() {
     assert_eq!(drop("m").await.unwrap().status(), 200);
     assert_eq!(drop("m").await.unwrap().status(), 404);
     wait_for_files(&server, |f| f.len() == 1);
-    let tables = rows(
-        &server,
-        "lww",
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
-    )
-    .await;
-    assert_eq!(tables, json!([{"table_name": "n"}]));
+    let tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'";
+    assert_eq!(
+        rows(&server, "lww", tables).await,
+        json!([{"table_name": "n"}])
+    );
 
     server.kill();
     let server = Server::start(dir.path(), &fast);
-    let tables = rows(
-        &server,
-        "lww",
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
-    )
-    .await;
-    assert_eq!(tables, json!([{"table_name": "n"}]));
+    assert_eq!(
+        rows(&server, "lww", tables).await,
+        json!([{"table_name": "n"}])
+    );
     // Written again, m is a new table holding only the new rows.
     write(&server, "lww", "m,host=c f=3 T").await;
     assert_eq!(
