@@ -1,15 +1,16 @@
 //! `linegate`: the native server and command-line tool.
 //!
 //! # Layout
-//! A write travels down this list; a query reads from the last three.
+//! A write travels down this list from `http` to `compact`; a query goes from `http` to
+//! `query` (or `influxql`) and `table`, which reads what `buffer` and `persist` hold.
 //! - `main` — command-line parsing; each subcommand lives in its own module.
 //! - [`serve`] — `linegate serve`: configuration, start-up, graceful shutdown.
 //! - [`http`] — the routes: thin handlers between HTTP and the core or the store; the token
 //!   checks are extractors, every failure one `ApiError` in InfluxDB's shape.
 //! - [`auth`] — tokens: generated, stored hashed, compared in constant time.
 //! - [`store`] — the write path and the read path meet here: catalog → WAL → buffer → Parquet.
-//! - [`catalog`] — databases and tables, with ids and persistence around the core's schema
-//!   rules (`linegate::schema`).
+//! - [`catalog`] — databases (with their retention), tables and DBRP mappings, with ids and
+//!   persistence around the core's schema rules (`linegate::schema`).
 //! - [`wal`] — the write-ahead log: CRC-framed records, group-commit fsync, replay.
 //! - [`buffer`] — accepted rows as Arrow record batches until they are persisted.
 //! - [`persist`] — Parquet files on the object store and the manifest that lists them.

@@ -220,8 +220,8 @@ fn plan_merges(sources: &[Source<'_>]) -> (Vec<usize>, Vec<Vec<usize>>) {
     }
     let mut direct = Vec::new();
     let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for i in 0..sources.len() {
-        if merged[i] {
+    for (i, &in_group) in merged.iter().enumerate() {
+        if in_group {
             let r = root(&mut group, i);
             groups.entry(r).or_default().push(i);
         } else {

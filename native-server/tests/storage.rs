@@ -336,7 +336,7 @@ async fn dbrp_mappings_route_v1_and_v2_writes_and_v1_queries() {
     for path in [
         format!("/write?db=telegraf&p={ADMIN}&precision=s"),
         format!("/write?db=telegraf&rp=weekly&p={ADMIN}&precision=s"),
-        format!("/api/v2/write?bucket=telegraf/WEEKLY&precision=s"),
+        "/api/v2/write?bucket=telegraf/WEEKLY&precision=s".to_owned(),
     ] {
         let response = client
             .post(server.url(&path))
