@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export CARGO_TARGET_DIR=target/wasm-web
+export CARGO_TARGET_DIR="$PWD/target/wasm-web"
 # Small and fast: full LTO, no debug info; simd128 (every current browser has it).
 export CARGO_PROFILE_RELEASE_LTO=fat
 export CARGO_PROFILE_RELEASE_DEBUG=false
@@ -31,7 +31,8 @@ if [ "${1:-}" = --node ]; then
   glue=nodejs
 fi
 
-cargo build --release -q --target wasm32-unknown-unknown -p linegate-wasm --lib
+# From the crate's folder, so that its .cargo/config.toml restores full optimization.
+(cd www/bindings && cargo build --release -q --target wasm32-unknown-unknown -p linegate-wasm --lib)
 rm -rf "$out"
 wasm-bindgen --target "$glue" --no-typescript --out-dir "$out" --out-name linegate \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/linegate_wasm.wasm"

@@ -149,7 +149,7 @@ stop_linegate() { # SIGTERM, wait up to 30 s for the final persist, exit status 
 log_clean() { # run: no ERROR in its log, no WARN but the expected ones
   local err=$WORK/linegate-$1.err bad
   bad=$(grep -E ' (ERROR|WARN) ' "$err" \
-    | grep -v -e 'removed Parquet files left by an interrupted snapshot' \
+    | grep -v -e 'removed Parquet files the manifest does not list' \
       -e 'query failed persisted file .* cannot be read' || true) # the deleted-object check
   [ -z "$bad" ] || die "linegate run $1 logged errors or warnings:
 $bad"
