@@ -171,15 +171,15 @@ fn retention_policies(store: &Store, name: &str) -> Result<Vec<Value>, String> {
         let period = catalog.database(database).and_then(|db| db.retention);
         go_duration(period.unwrap_or(0))
     };
+    // A mapping of the default policy replaces the database's own.
+    let is_default = |rp: &str| linegate::v1_database(name, Some(rp)) == name;
+    let mappings: Vec<_> = catalog.dbrps().filter(|m| m.db == name).collect();
     let mut values = Vec::new();
-    if catalog.database(name).is_some() {
+    if catalog.database(name).is_some() && !mappings.iter().any(|m| is_default(&m.rp)) {
         values.push(json!(["autogen", duration(name), "168h0m0s", 1, true]));
     }
-    for mapping in catalog.dbrps().filter(|m| m.db == name) {
-        let default = linegate::v1_database(name, Some(&mapping.rp)) == name;
-        if default {
-            values.retain(|v| v[0] != "autogen");
-        }
+    for mapping in mappings {
+        let default = is_default(&mapping.rp);
         values.push(json!([
             mapping.rp,
             duration(&mapping.target),

@@ -187,7 +187,15 @@ impl Store {
         let accepted = request.validate_text(text, now)?;
         // Steady state: the rows fit the tables as they are. Otherwise the catalog changes
         // and is saved (an fsync), which is blocking work.
-        let unchanged = lock(&self.catalog).admit_unchanged(database, &accepted.batch);
+        // One look at the catalog also gives the retention (admitting never changes it).
+        let (unchanged, retention) = {
+            let catalog = lock(&self.catalog);
+            let retention = catalog.database(database).and_then(|db| db.retention);
+            (
+                catalog.admit_unchanged(database, &accepted.batch),
+                retention,
+            )
+        };
         let mut admitted = match unchanged {
             Some(admitted) => admitted,
             None => tokio::task::block_in_place(|| {
@@ -205,9 +213,6 @@ impl Store {
             rejected.extend(std::mem::take(&mut admitted.errors));
             rejected.sort_by_key(|e| e.line);
         }
-        let retention = lock(&self.catalog)
-            .database(database)
-            .and_then(|db| db.retention);
         if let Some(period) = retention {
             let expired = expired_rows(text, &accepted.batch, now - period, period);
             if !expired.is_empty() {

@@ -232,10 +232,6 @@ fn plan_merges(sources: &[Source<'_>]) -> (Vec<usize>, Vec<Vec<usize>>) {
 }
 
 impl StoredTable {
-    fn schema_ref(&self) -> &SchemaRef {
-        &self.source.schema
-    }
-
     /// The rows of a merge group, one row per point.
     async fn merge_group(&self, sources: &[&Source<'_>]) -> Result<RecordBatch> {
         let mut batches = Vec::new();
@@ -249,7 +245,7 @@ impl StoredTable {
                 Source::Buffer(buffer) => batches.extend(buffer.batches().cloned()),
             }
         }
-        let schema = self.schema_ref().clone();
+        let schema = self.source.schema.clone();
         let tags = self.source.tag_count;
         tokio::task::spawn_blocking(move || dedup::merge(&schema, tags, batches))
             .await
@@ -314,7 +310,7 @@ impl TableProvider for StoredTable {
             })
             .collect();
         let (direct, groups) = plan_merges(&sources);
-        let schema = self.schema_ref().clone();
+        let schema = self.source.schema.clone();
         let mut memory: Vec<RecordBatch> = Vec::new();
         let mut files: Vec<&Arc<ParquetFile>> = Vec::new();
         for &i in &direct {

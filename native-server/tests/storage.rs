@@ -24,6 +24,13 @@ async fn write(server: &Server, db: &str, body: &str) {
     assert_eq!(response.status(), 204, "{}", response.text().await.unwrap());
 }
 
+/// The body of an answer, as text.
+async fn text(
+    request: impl std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+) -> String {
+    request.await.unwrap().text().await.unwrap()
+}
+
 async fn rows(server: &Server, db: &str, sql: &str) -> Value {
     let response = reqwest::Client::new()
         .get(server.url("/api/v3/query_sql"))
@@ -198,15 +205,13 @@ async fn retention_refuses_old_points_then_hides_and_deletes_expired_ones() {
         .await
         .unwrap();
     assert_eq!(created.status(), 200);
-    let listed = client
-        .get(server.url("/api/v3/configure/database"))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listed = text(
+        client
+            .get(server.url("/api/v3/configure/database"))
+            .bearer_auth(ADMIN)
+            .send(),
+    )
+    .await;
     assert!(listed.contains(r#""retention_period":"4s""#), "{listed}");
 
     // A point of 2020 is refused by line; the current one is stored.
@@ -324,12 +329,7 @@ async fn dbrp_mappings_route_v1_and_v2_writes_and_v1_queries() {
     assert_eq!(map("autogen", "metrics").await.unwrap().status(), 200);
     assert_eq!(map("Weekly", "metrics_weekly").await.unwrap().status(), 200);
     assert_eq!(map("x", "nowhere").await.unwrap().status(), 404);
-    let listed = admin(Method::GET, "/api/v3/configure/dbrp", None)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listed = text(admin(Method::GET, "/api/v3/configure/dbrp", None)).await;
     let listed: Value = serde_json::from_str(&listed).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
 
@@ -350,30 +350,26 @@ async fn dbrp_mappings_route_v1_and_v2_writes_and_v1_queries() {
     let count = |db| rows(&server, db, "SELECT count(*) AS n FROM m");
     assert_eq!(count("metrics").await, json!([{"n": 1}]));
     assert_eq!(count("metrics_weekly").await, json!([{"n": 2}]));
-    let v1 = client
-        .get(server.url("/query"))
-        .query(&[
-            ("db", "telegraf"),
-            ("p", ADMIN),
-            ("q", "SELECT count(f) FROM m"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let v1 = text(
+        client
+            .get(server.url("/query"))
+            .query(&[
+                ("db", "telegraf"),
+                ("p", ADMIN),
+                ("q", "SELECT count(f) FROM m"),
+            ])
+            .send(),
+    )
+    .await;
     let v1: Value = serde_json::from_str(&v1).unwrap();
     assert_eq!(v1["results"][0]["series"][0]["values"][0][1], 1, "{v1}");
-    let policies = client
-        .get(server.url("/query"))
-        .query(&[("p", ADMIN), ("q", "SHOW RETENTION POLICIES ON telegraf")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let policies = text(
+        client
+            .get(server.url("/query"))
+            .query(&[("p", ADMIN), ("q", "SHOW RETENTION POLICIES ON telegraf")])
+            .send(),
+    )
+    .await;
     assert!(
         policies.contains(
             r#"["autogen","0s","168h0m0s",1,true],["weekly","168h0m0s","168h0m0s",1,false]"#
@@ -386,11 +382,6 @@ async fn dbrp_mappings_route_v1_and_v2_writes_and_v1_queries() {
         None,
     );
     assert_eq!(removed.await.unwrap().status(), 200);
-    let listed = admin(Method::GET, "/api/v3/configure/dbrp", None)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listed = text(admin(Method::GET, "/api/v3/configure/dbrp", None)).await;
     assert!(!listed.contains("weekly"), "{listed}");
 }
