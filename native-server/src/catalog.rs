@@ -260,6 +260,17 @@ impl Catalog {
             })
     }
 
+    /// Sets how long database `name` keeps points (`None`: forever); `false` if there is
+    /// no such database. Saves.
+    pub fn set_retention(&mut self, name: &str, retention: Option<i64>) -> io::Result<bool> {
+        let Some(db) = self.databases.get_mut(name) else {
+            return Ok(false);
+        };
+        db.retention = retention;
+        self.save()?;
+        Ok(true)
+    }
+
     /// Drops a database; returns it so its data can be removed. Saves on change.
     pub fn delete_database(&mut self, name: &str) -> io::Result<Option<DatabaseDef>> {
         let removed = self.databases.remove(name);

@@ -1,5 +1,5 @@
 //! The command-line client: `create token`, `create database`, `show databases`,
-//! `delete database` and `write` (bulk import) against a running server.
+//! `delete database`, `write` (bulk import) and `query` against a running server.
 
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -216,6 +216,63 @@ pub fn create(command: Create) -> ExitCode {
                 Ok(())
             }
         }
+    }))
+}
+
+/// `linegate query`: a statement in SQL or InfluxQL, as `influxdb3 query` runs it.
+#[derive(clap::Args, Debug)]
+pub struct QueryArgs {
+    /// The database to query.
+    #[arg(long, short = 'd', env = "LINEGATE_DATABASE")]
+    database: String,
+    /// The statement's language.
+    #[arg(long, short = 'l', value_enum, default_value = "sql")]
+    language: Language,
+    /// How the answer is printed.
+    #[arg(long, value_enum, default_value = "pretty")]
+    format: Format,
+    /// The statement.
+    query: String,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+/// A query language.
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+enum Language {
+    Sql,
+    Influxql,
+}
+
+/// An answer format of the v3 query API.
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+enum Format {
+    Pretty,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+/// Runs `linegate query`: prints the answer in the chosen format.
+pub fn query(args: QueryArgs) -> ExitCode {
+    finish(runtime().block_on(async {
+        let path = match args.language {
+            Language::Sql => "/api/v3/query_sql",
+            Language::Influxql => "/api/v3/query_influxql",
+        };
+        let format = match args.format {
+            Format::Pretty => "pretty",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+        };
+        let body = serde_json::json!({ "db": args.database, "q": args.query, "format": format });
+        let text = admin(&args.connection, reqwest::Method::POST, path, Some(body)).await?;
+        print!("{text}");
+        if !text.ends_with('\n') {
+            println!();
+        }
+        Ok(())
     }))
 }
 

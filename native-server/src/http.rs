@@ -22,7 +22,7 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
@@ -66,6 +66,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/v3/query_sql", get(query_sql).post(query_sql))
         .route("/query", get(query_influxql).post(query_influxql))
+        .route(
+            "/api/v3/query_influxql",
+            get(query_influxql_v3).post(query_influxql_v3),
+        )
         .route(
             "/api/v3/configure/database",
             get(list_databases)
@@ -155,6 +159,7 @@ impl From<QueryError> for ApiError {
         let status = match &error {
             QueryError::DatabaseNotFound(_) => StatusCode::NOT_FOUND,
             QueryError::Invalid(_) | QueryError::NotReadOnly(_) => StatusCode::BAD_REQUEST,
+            QueryError::Forbidden(_) => StatusCode::FORBIDDEN,
             QueryError::Storage(message) => {
                 tracing::error!(%message, "query failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -318,8 +323,9 @@ impl FromRequestParts<Arc<AppState>> for AuthorizedWrite {
     }
 }
 
-/// A query request whose token may read its database (any valid token when it names none).
-pub struct AuthorizedQuery(QueryRequest);
+/// A query request whose token may read its database (any valid token when it names none),
+/// with the credentials it came with, for statements that need more than reading.
+pub struct AuthorizedQuery(QueryRequest, Option<Credentials>);
 
 impl FromRequest<Arc<AppState>> for AuthorizedQuery {
     type Rejection = ApiError;
@@ -355,7 +361,7 @@ impl FromRequest<Arc<AppState>> for AuthorizedQuery {
             Access::Read,
         )
         .map_err(refuse)?;
-        Ok(AuthorizedQuery(query))
+        Ok(AuthorizedQuery(query, credentials))
     }
 }
 
@@ -425,7 +431,7 @@ fn json_response(status: StatusCode, body: String) -> Response {
 /// `/api/v3/query_sql`: SQL, answered in the requested format.
 async fn query_sql(
     State(state): Shared,
-    AuthorizedQuery(request): AuthorizedQuery,
+    AuthorizedQuery(request, _): AuthorizedQuery,
 ) -> Result<Response, ApiError> {
     let database = request.database.unwrap_or_default();
     let batches = query::run(&state.store, &database, &request.q).await?;
@@ -438,20 +444,109 @@ async fn query_sql(
         .into_response())
 }
 
-/// v1 `/query`: InfluxQL, answered in 1.x's JSON shape.
+/// v1 `/query`: InfluxQL, answered in 1.x's JSON shape (whole, or one object per line when
+/// `chunked=true`), or as CSV for `Accept: application/csv`.
 async fn query_influxql(
     State(state): Shared,
-    AuthorizedQuery(request): AuthorizedQuery,
+    headers: HeaderMap,
+    AuthorizedQuery(request, credentials): AuthorizedQuery,
 ) -> Result<Response, ApiError> {
-    influxql::check_read_only(&request.q)?;
+    let admin = is_admin(&state, credentials.as_ref());
+    let may_write = |database: &str| {
+        authorize(&state, credentials.as_ref(), Some(database), Access::Write).is_ok()
+    };
+    let access = influxql::Access {
+        admin,
+        may_write: &may_write,
+    };
+    let results = influxql::run(
+        &state.store,
+        request.database.as_deref(),
+        &request.q,
+        &access,
+    )
+    .await?;
     let epoch = Epoch::new(request.epoch);
-    let result = influxql::run(&state.store, request.database.as_deref(), &request.q, epoch).await;
-    let body = if request.pretty {
-        serde_json::to_string_pretty(&result).unwrap_or_default()
+    let wants_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/csv") || v.contains("text/csv"));
+    if wants_csv {
+        let body = influxql::csv(&results, epoch)
+            .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
+        return Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/csv")],
+            body,
+        )
+            .into_response());
+    }
+    let encode = |json: &serde_json::Value| {
+        if request.pretty {
+            serde_json::to_string_pretty(json).unwrap_or_default()
+        } else {
+            json.to_string()
+        }
+    };
+    let body = if request.chunked {
+        let mut body = String::new();
+        for chunk in influxql::chunks(&results, epoch, request.chunk_size) {
+            body.push_str(&encode(&chunk));
+            body.push('\n');
+        }
+        body
     } else {
-        result.to_string()
+        encode(&influxql::results(&results, epoch))
     };
     Ok(json_response(StatusCode::OK, body))
+}
+
+/// `/api/v3/query_influxql`: the same engine as `/query`, answered as `/api/v3/query_sql`
+/// answers (rows with an `iox::measurement` column, in the requested format); a statement's
+/// error is the request's.
+async fn query_influxql_v3(
+    State(state): Shared,
+    AuthorizedQuery(request, credentials): AuthorizedQuery,
+) -> Result<Response, ApiError> {
+    let admin = is_admin(&state, credentials.as_ref());
+    let may_write = |database: &str| {
+        authorize(&state, credentials.as_ref(), Some(database), Access::Write).is_ok()
+    };
+    let access = influxql::Access {
+        admin,
+        may_write: &may_write,
+    };
+    let results = influxql::run(
+        &state.store,
+        request.database.as_deref(),
+        &request.q,
+        &access,
+    )
+    .await?;
+    let mut series = Vec::new();
+    for result in results {
+        series.extend(result.map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?);
+    }
+    let failed =
+        |e: arrow::error::ArrowError| ApiError::new(StatusCode::BAD_REQUEST, e.to_string());
+    let batch = influxql::batch(&series).map_err(failed)?;
+    let body = query::encode(&[batch], request.format)?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, request.format.content_type())],
+        body,
+    )
+        .into_response())
+}
+
+/// Whether these credentials are the admin's (always, on a server without tokens).
+fn is_admin(state: &AppState, credentials: Option<&Credentials>) -> bool {
+    match &state.tokens {
+        None => true,
+        Some(tokens) => credentials
+            .and_then(|c| tokens.scope(&c.hash()))
+            .is_some_and(|scope| matches!(scope, Scope::Admin)),
+    }
 }
 
 async fn list_databases(State(state): Shared, _: Admin) -> Response {

@@ -20,9 +20,10 @@
 //!   token: one query statement, no DDL, DML, `COPY` or file access.
 //! - [`table`] — one table as DataFusion scans it: only the files its time range needs,
 //!   sources that may hold the same point merged.
-//! - [`influxql`] — v1 `/query`: common InfluxQL translated to SQL, 1.x's JSON shape.
+//! - [`influxql`] — InfluxQL (v1 `/query`, `/api/v3/query_influxql`): parsed to an AST by
+//!   the `linegate-influxql` crate, `SELECT` planned onto DataFusion, answers in 1.x's shape.
 //! - [`metrics`] — counters for `/metrics`.
-//! - [`client`] — `create`, `show`, `delete` and `write` against a running server.
+//! - [`client`] — `create`, `show`, `delete`, `write` and `query` against a running server.
 //! - [`validate`] — `linegate validate`: checks line-protocol files offline.
 //! - [`fsutil`] — atomic file replacement.
 #![deny(missing_docs)]
@@ -74,6 +75,8 @@ enum Command {
     Delete(client::Delete),
     /// Check line protocol in a file (plain or gzip) or standard input (`-`).
     Validate(validate::Args),
+    /// Run a SQL or InfluxQL query against a running server and print the answer.
+    Query(client::QueryArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Show(command) => client::show(command),
         Command::Delete(command) => client::delete(command),
         Command::Validate(args) => validate::run(args),
+        Command::Query(args) => client::query(args),
     }
 }
 

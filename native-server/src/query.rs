@@ -38,6 +38,8 @@ pub enum QueryError {
     NotReadOnly(String),
     /// A persisted file cannot be read (500): rows would be missing, so no answer is given.
     Storage(String),
+    /// The token may not do what the statement does (403).
+    Forbidden(String),
 }
 
 impl QueryError {
@@ -45,7 +47,9 @@ impl QueryError {
     pub fn message(&self) -> String {
         match self {
             QueryError::DatabaseNotFound(db) => format!("database not found: {db}"),
-            QueryError::Invalid(message) | QueryError::Storage(message) => message.clone(),
+            QueryError::Invalid(message)
+            | QueryError::Storage(message)
+            | QueryError::Forbidden(message) => message.clone(),
             QueryError::NotReadOnly(what) => {
                 format!("only read-only queries are allowed: {what}")
             }
@@ -170,6 +174,23 @@ fn session(store: &Store) -> Result<SessionContext, QueryError> {
 /// Runs `sql` against database `database` and returns its result batches.
 pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
     let statement = parse_read_only(sql)?;
+    let ctx = context(store, database)?;
+    let state = ctx.state();
+    let plan = state.statement_to_plan(statement).await.map_err(planning)?;
+    // The plan is checked too, so nothing the statement check missed can write.
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+        .verify_plan(&plan)
+        .map_err(planning)?;
+    let frame = ctx.execute_logical_plan(plan).await.map_err(planning)?;
+    frame.collect().await.map_err(planning)
+}
+
+/// A read-only session in which each table of `database` is registered under its name,
+/// its expired rows already hidden.
+pub fn context(store: &Store, database: &str) -> Result<SessionContext, QueryError> {
     let sources = store
         .sources(database)
         .ok_or_else(|| QueryError::DatabaseNotFound(database.to_owned()))?;
@@ -193,22 +214,12 @@ pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordB
         };
         ctx.register_table(name, table).map_err(planning)?;
     }
-    let state = ctx.state();
-    let plan = state.statement_to_plan(statement).await.map_err(planning)?;
-    // The plan is checked too, so nothing the statement check missed can write.
-    SQLOptions::new()
-        .with_allow_ddl(false)
-        .with_allow_dml(false)
-        .with_allow_statements(false)
-        .verify_plan(&plan)
-        .map_err(planning)?;
-    let frame = ctx.execute_logical_plan(plan).await.map_err(planning)?;
-    frame.collect().await.map_err(planning)
+    Ok(ctx)
 }
 
 /// A DataFusion error as the query's error: a missing file is the store's fault (500),
 /// anything else the query's (400).
-fn planning(e: datafusion::error::DataFusionError) -> QueryError {
+pub fn planning(e: datafusion::error::DataFusionError) -> QueryError {
     match e.find_root() {
         datafusion::error::DataFusionError::External(inner) => {
             match inner.downcast_ref::<MissingFile>() {

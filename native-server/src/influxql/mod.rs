@@ -1,0 +1,189 @@
+//! InfluxQL, for v1 `/query` and `/api/v3/query_influxql`.
+//!
+//! A request's text is parsed whole to an AST by [`linegate_influxql`] (a parse error answers
+//! 400 before anything runs, as in 1.x) and checked against what its token may do; then the
+//! statements run in turn, each answering its series or its own error:
+//! - [`select`] plans `SELECT` onto DataFusion and shapes the rows as 1.x does;
+//! - [`show`] answers the `SHOW` statements and runs the database, retention-policy and
+//!   measurement statements against the catalog;
+//! - [`answer`] writes it all as 1.x's JSON (whole or chunked) or CSV.
+
+mod answer;
+mod select;
+mod show;
+
+use arrow::array::RecordBatch;
+use datafusion::prelude::DataFrame;
+use linegate_influxql::Statement;
+
+pub use answer::{batch, chunks, csv, results, Epoch, StatementResult};
+
+use crate::query::{self, QueryError};
+use crate::store::{now_nanos, Store};
+
+/// Why a statement failed.
+#[derive(Debug)]
+pub enum Error {
+    /// The statement's own error, answered in its result as 1.x does.
+    Statement(String),
+    /// A persisted file cannot be read: the whole request fails (500) rather than answer
+    /// with rows missing.
+    Storage(String),
+}
+
+impl From<datafusion::error::DataFusionError> for Error {
+    fn from(e: datafusion::error::DataFusionError) -> Error {
+        match query::planning(e) {
+            QueryError::Storage(message) => Error::Storage(message),
+            other => Error::Statement(other.message()),
+        }
+    }
+}
+
+impl From<QueryError> for Error {
+    fn from(e: QueryError) -> Error {
+        match e {
+            QueryError::Storage(message) => Error::Storage(message),
+            other => Error::Statement(other.message()),
+        }
+    }
+}
+
+/// What the request's token may do beyond reading its database.
+pub struct Access<'a> {
+    /// An admin token (or a server without tokens): may create and drop databases and
+    /// retention policies.
+    pub admin: bool,
+    /// Whether the token may write database `name` (and so delete from it).
+    pub may_write: &'a (dyn Fn(&str) -> bool + Sync),
+}
+
+/// The most rows one statement may read back from the store before it is refused: every
+/// request's memory is bounded.
+const MAX_ROWS: usize = 5_000_000;
+
+/// One request's statements: the store, the request's database and one `now()` for all.
+pub struct Run<'a> {
+    /// The store read.
+    pub store: &'a Store,
+    /// The request's `db` (after DBRP mapping), used where a statement names none.
+    pub database: Option<&'a str>,
+    /// `now()` for every statement of the request.
+    pub now: i64,
+}
+
+impl Run<'_> {
+    /// The database a statement reads: its own `ON`/`db.rp.` part, else the request's.
+    fn database(&self, named: Option<&str>) -> Result<String, Error> {
+        match named.or(self.database) {
+            Some(name) => Ok(self.store.catalog().resolve(name).to_owned()),
+            None => Err(Error::Statement(
+                "database name required: add the 'db' parameter or an ON clause".into(),
+            )),
+        }
+    }
+
+    /// Runs a planned frame, refusing answers beyond [`MAX_ROWS`].
+    async fn collect(&self, frame: DataFrame) -> Result<Vec<RecordBatch>, Error> {
+        use futures::StreamExt;
+        let mut stream = frame.execute_stream().await?;
+        let mut batches = Vec::new();
+        let mut rows = 0;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            rows += batch.num_rows();
+            if rows > MAX_ROWS {
+                return Err(Error::Statement(format!(
+                    "the statement reads more than {MAX_ROWS} rows: narrow its time range, \
+                     aggregate, or add a LIMIT"
+                )));
+            }
+            batches.push(batch);
+        }
+        Ok(batches)
+    }
+}
+
+/// Parses and runs every statement of `q`. `Err` refuses the whole request before anything
+/// runs (a parse error, a `SELECT … INTO`, a statement the token may not run) or fails it
+/// (an unreadable file); statement errors are answered in their results.
+pub async fn run(
+    store: &Store,
+    database: Option<&str>,
+    q: &str,
+    access: &Access<'_>,
+) -> Result<Vec<StatementResult>, QueryError> {
+    let parsed = linegate_influxql::parse(q)
+        .map_err(|e| QueryError::Invalid(format!("error parsing query: {e}")))?;
+    let run = Run {
+        store,
+        database,
+        now: now_nanos(),
+    };
+    for statement in &parsed.statements {
+        authorize(&run, statement, access)?;
+    }
+    let mut results = Vec::with_capacity(parsed.statements.len());
+    for statement in &parsed.statements {
+        let result = match statement {
+            Statement::Select(select) => select::select(&run, select).await,
+            other => show::run(&run, other).await,
+        };
+        results.push(match result {
+            Ok(series) => Ok(series),
+            Err(Error::Statement(message)) => Err(message),
+            Err(Error::Storage(message)) => return Err(QueryError::Storage(message)),
+        });
+    }
+    Ok(results)
+}
+
+/// A query never changes anything unless its token may: `SELECT … INTO` is refused outright,
+/// the delete statements need a token that writes the database, the database and retention
+/// policy statements an admin token.
+fn authorize(run: &Run<'_>, statement: &Statement, access: &Access<'_>) -> Result<(), QueryError> {
+    let forbidden = |what: &str| {
+        Err(QueryError::Forbidden(format!(
+            "{what} needs a token that may {}",
+            if matches!(
+                statement,
+                Statement::DropMeasurement { .. } | Statement::DropSeries(_) | Statement::Delete(_)
+            ) {
+                "write the database"
+            } else {
+                "administer the server (an admin token)"
+            }
+        )))
+    };
+    match statement {
+        Statement::Select(select) if select.into.is_some() => {
+            Err(QueryError::NotReadOnly("SELECT INTO".into()))
+        }
+        Statement::CreateDatabase { .. } if !access.admin => forbidden("CREATE DATABASE"),
+        Statement::DropDatabase { .. } if !access.admin => forbidden("DROP DATABASE"),
+        Statement::CreateRetentionPolicy { .. } if !access.admin => {
+            forbidden("CREATE RETENTION POLICY")
+        }
+        Statement::AlterRetentionPolicy { .. } if !access.admin => {
+            forbidden("ALTER RETENTION POLICY")
+        }
+        Statement::DropRetentionPolicy { .. } if !access.admin => {
+            forbidden("DROP RETENTION POLICY")
+        }
+        Statement::DropMeasurement { .. } | Statement::DropSeries(_) | Statement::Delete(_) => {
+            let database = run.database(None).map_err(|e| match e {
+                Error::Statement(m) | Error::Storage(m) => QueryError::Invalid(m),
+            })?;
+            if access.admin || (access.may_write)(&database) {
+                Ok(())
+            } else {
+                forbidden(match statement {
+                    Statement::DropMeasurement { .. } => "DROP MEASUREMENT",
+                    Statement::DropSeries(_) => "DROP SERIES",
+                    _ => "DELETE",
+                })
+            }
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,584 @@
+//! The statements other than `SELECT`: the `SHOW` listings, answered from the catalog (and
+//! from the data when they filter with `WHERE` or list tag values and series), and the
+//! database, retention-policy and measurement statements, which change the catalog.
+//!
+//! linegate keeps one retention period per database; a retention policy `rp` of database
+//! `db` is the database `db/rp`, exactly where v1 writes with `rp=` land.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use datafusion::prelude::{col, lit, SessionContext};
+use linegate_influxql::{
+    BinaryOp, Delete, Expr, Measurement, NameOrRegex, PolicySpec, Show, ShowMeasurements,
+    ShowTagValues, Statement, TagKeys,
+};
+
+use super::answer::{Series, Value};
+use super::select::{compile, condition, Table};
+use super::{Error, Run};
+use crate::query;
+
+/// Runs a statement other than `SELECT`.
+pub async fn run(run: &Run<'_>, statement: &Statement) -> Result<Vec<Series>, Error> {
+    match statement {
+        Statement::Select(_) => Err(Error::Statement("unexpected SELECT".into())),
+        Statement::ShowDatabases => Ok(databases(run)),
+        Statement::ShowMeasurements(show) => measurements(run, show).await,
+        Statement::ShowTagKeys(show) => tag_keys(run, show).await,
+        Statement::ShowTagValues(show) => tag_values(run, show).await,
+        Statement::ShowFieldKeys(show) => field_keys(run, show),
+        Statement::ShowSeries(show) => series(run, show).await,
+        Statement::ShowRetentionPolicies { on } => {
+            retention_policies(run, &run.database(on.as_deref())?)
+        }
+        Statement::CreateDatabase { name, policy } => create_database(run, name, policy.as_ref()),
+        Statement::DropDatabase { name } => drop_database(run, name).await,
+        Statement::CreateRetentionPolicy {
+            name,
+            database,
+            policy,
+        } => create_policy(run, database, name, policy),
+        Statement::AlterRetentionPolicy {
+            name,
+            database,
+            policy,
+        } => alter_policy(run, database, name, policy),
+        Statement::DropRetentionPolicy { name, database } => drop_policy(run, database, name).await,
+        Statement::DropMeasurement { name } => {
+            let database = run.database(None)?;
+            run.store
+                .delete_table(&database, name)
+                .await
+                .map_err(Error::Statement)?;
+            Ok(vec![])
+        }
+        Statement::DropSeries(delete) | Statement::Delete(delete) => {
+            let _: &Delete = delete;
+            Err(Error::Statement(
+                "DELETE and DROP SERIES are not supported by linegate yet; DROP MEASUREMENT \
+                 removes a whole measurement"
+                    .into(),
+            ))
+        }
+    }
+}
+
+fn listing(name: Option<&str>, columns: &[&str], values: Vec<Vec<Value>>) -> Series {
+    Series {
+        name: name.map(str::to_owned),
+        tags: BTreeMap::new(),
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        values,
+    }
+}
+
+fn string(s: &str) -> Value {
+    Value::String(s.to_owned())
+}
+
+fn limited<T>(items: Vec<T>, show: &Show) -> Vec<T> {
+    let skip = show.offset.unwrap_or(0) as usize;
+    match show.limit {
+        Some(limit) if limit > 0 => items.into_iter().skip(skip).take(limit as usize).collect(),
+        _ => items.into_iter().skip(skip).collect(),
+    }
+}
+
+/// `SHOW DATABASES`: each v1 database once (its retention policies `db/rp` are not
+/// databases of their own).
+fn databases(run: &Run<'_>) -> Vec<Series> {
+    let names: BTreeSet<String> = run
+        .store
+        .catalog()
+        .databases()
+        .map(|db| db.name.split('/').next().unwrap_or(&db.name).to_owned())
+        .collect();
+    let values = names.iter().map(|n| vec![string(n)]).collect();
+    vec![listing(Some("databases"), &["name"], values)]
+}
+
+/// The tables of a statement's database that its `FROM` names (all when it names none).
+fn tables(
+    run: &Run<'_>,
+    on: Option<&str>,
+    from: &[Measurement],
+) -> Result<(String, Vec<Table>), Error> {
+    let database = run.database(on)?;
+    let catalog = run.store.catalog();
+    let Some(db) = catalog.database(&database) else {
+        return Err(Error::Statement(format!("database not found: {database}")));
+    };
+    let mut patterns = Vec::new();
+    for m in from {
+        patterns.push(match &m.name {
+            NameOrRegex::Name(name) => Err(name.clone()),
+            NameOrRegex::Regex(regex) => Ok(compile(&regex.0)?),
+        });
+    }
+    let tables = db
+        .tables
+        .values()
+        .filter(|t| {
+            patterns.is_empty()
+                || patterns.iter().any(|p| match p {
+                    Err(name) => *name == t.name,
+                    Ok(re) => re.is_match(&t.name),
+                })
+        })
+        .map(|t| Table::new(t))
+        .collect();
+    Ok((database, tables))
+}
+
+/// The rows of `table` that `condition` keeps, as a frame to read from.
+async fn matching(
+    ctx: &SessionContext,
+    table: &Table,
+    condition_expr: Option<&Expr>,
+    now: i64,
+) -> Result<datafusion::prelude::DataFrame, Error> {
+    let mut frame = ctx
+        .table(format!("\"{}\"", table.name.replace('"', "\"\"")))
+        .await?;
+    if let Some(expr) = condition_expr {
+        frame = frame.filter(condition(table, expr, now)?)?;
+    }
+    Ok(frame)
+}
+
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `SHOW MEASUREMENTS`
+async fn measurements(run: &Run<'_>, show: &ShowMeasurements) -> Result<Vec<Series>, Error> {
+    let (database, tables) = tables(run, show.show.on.as_deref(), &[])?;
+    let mut names = Vec::new();
+    let ctx = match &show.show.condition {
+        Some(_) => Some(query::context(run.store, &database)?),
+        None => None,
+    };
+    for table in tables {
+        if let Some((op, name)) = &show.with_measurement {
+            let matched = match name {
+                NameOrRegex::Name(n) => *n == table.name,
+                NameOrRegex::Regex(r) => compile(&r.0)?.is_match(&table.name),
+            };
+            let wanted = match op {
+                BinaryOp::NotEq | BinaryOp::NotEqRegex => !matched,
+                _ => matched,
+            };
+            if !wanted {
+                continue;
+            }
+        }
+        if let (Some(ctx), Some(cond)) = (&ctx, &show.show.condition) {
+            let frame = matching(ctx, &table, Some(cond), run.now)
+                .await?
+                .limit(0, Some(1))?;
+            let rows: usize = run.collect(frame).await?.iter().map(|b| b.num_rows()).sum();
+            if rows == 0 {
+                continue;
+            }
+        }
+        names.push(table.name);
+    }
+    let names = limited(names, &show.show);
+    if names.is_empty() {
+        return Ok(vec![]);
+    }
+    let values = names.iter().map(|n| vec![string(n)]).collect();
+    Ok(vec![listing(Some("measurements"), &["name"], values)])
+}
+
+/// `SHOW TAG KEYS`: each measurement's tag keys, by name.
+async fn tag_keys(run: &Run<'_>, show: &Show) -> Result<Vec<Series>, Error> {
+    let (database, tables) = tables(run, show.on.as_deref(), &show.from)?;
+    let ctx = match &show.condition {
+        Some(_) => Some(query::context(run.store, &database)?),
+        None => None,
+    };
+    let mut out = Vec::new();
+    for table in tables {
+        let mut keys = table.tags.clone();
+        if let (Some(ctx), Some(_)) = (&ctx, &show.condition) {
+            let frame = matching(ctx, &table, show.condition.as_ref(), run.now).await?;
+            let present = distinct_tags(run, frame, &table.tags).await?;
+            keys.retain(|k| present.iter().any(|row| row.get(k).is_some()));
+        }
+        keys.sort();
+        let keys = limited(keys, show);
+        if keys.is_empty() {
+            continue;
+        }
+        let values = keys.iter().map(|k| vec![string(k)]).collect();
+        out.push(listing(Some(&table.name), &["tagKey"], values));
+    }
+    Ok(out)
+}
+
+/// The distinct tag sets of a frame's rows, each as its non-empty tags.
+async fn distinct_tags(
+    run: &Run<'_>,
+    frame: datafusion::prelude::DataFrame,
+    tags: &[String],
+) -> Result<Vec<BTreeMap<String, String>>, Error> {
+    if tags.is_empty() {
+        return Ok(vec![]);
+    }
+    let columns: Vec<_> = tags.iter().map(|t| col(quoted(t))).collect();
+    let frame = frame.aggregate(columns, vec![])?;
+    let batches = run.collect(frame).await?;
+    let mut sets = Vec::new();
+    for batch in &batches {
+        for row in 0..batch.num_rows() {
+            let mut set = BTreeMap::new();
+            for (i, tag) in tags.iter().enumerate() {
+                if let Value::String(v) = super::select::cell(batch.column(i).as_ref(), row) {
+                    if !v.is_empty() {
+                        set.insert(tag.clone(), v);
+                    }
+                }
+            }
+            sets.push(set);
+        }
+    }
+    Ok(sets)
+}
+
+/// `SHOW TAG VALUES … WITH KEY …`: `key`, `value` pairs per measurement, sorted.
+async fn tag_values(run: &Run<'_>, show: &ShowTagValues) -> Result<Vec<Series>, Error> {
+    let (database, tables) = tables(run, show.show.on.as_deref(), &show.show.from)?;
+    let ctx = query::context(run.store, &database)?;
+    let selects = |key: &str| -> Result<bool, Error> {
+        Ok(match &show.key {
+            TagKeys::Eq(k) => k == key,
+            TagKeys::NotEq(k) => k != key,
+            TagKeys::In(keys) => keys.iter().any(|k| k == key),
+            TagKeys::Regex(r) => compile(&r.0)?.is_match(key),
+            TagKeys::NotRegex(r) => !compile(&r.0)?.is_match(key),
+        })
+    };
+    let mut out = Vec::new();
+    for table in tables {
+        let mut keys = Vec::new();
+        for tag in &table.tags {
+            if selects(tag)? {
+                keys.push(tag.clone());
+            }
+        }
+        if keys.is_empty() {
+            continue;
+        }
+        let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+        for key in &keys {
+            let frame = matching(&ctx, &table, show.show.condition.as_ref(), run.now)
+                .await?
+                .filter(
+                    col(quoted(key))
+                        .is_not_null()
+                        .and(col(quoted(key)).not_eq(lit(""))),
+                )?
+                .aggregate(vec![col(quoted(key))], vec![])?;
+            for batch in run.collect(frame).await? {
+                for row in 0..batch.num_rows() {
+                    if let Value::String(v) = super::select::cell(batch.column(0).as_ref(), row) {
+                        pairs.insert((key.clone(), v));
+                    }
+                }
+            }
+        }
+        let pairs = limited(pairs.into_iter().collect(), &show.show);
+        if pairs.is_empty() {
+            continue;
+        }
+        let values = pairs
+            .into_iter()
+            .map(|(k, v)| vec![Value::String(k), Value::String(v)])
+            .collect();
+        out.push(listing(Some(&table.name), &["key", "value"], values));
+    }
+    Ok(out)
+}
+
+/// `SHOW FIELD KEYS`: each measurement's fields and types, by name.
+fn field_keys(run: &Run<'_>, show: &Show) -> Result<Vec<Series>, Error> {
+    let (_, tables) = tables(run, show.on.as_deref(), &show.from)?;
+    let mut out = Vec::new();
+    for table in tables {
+        let mut fields = table.fields.clone();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        let fields = limited(fields, show);
+        if fields.is_empty() {
+            continue;
+        }
+        let values = fields
+            .iter()
+            .map(|(name, ty)| vec![string(name), string(ty.name())])
+            .collect();
+        out.push(listing(
+            Some(&table.name),
+            &["fieldKey", "fieldType"],
+            values,
+        ));
+    }
+    Ok(out)
+}
+
+/// `SHOW SERIES`: every series key (`cpu,host=a,region=x`), sorted, in one listing.
+async fn series(run: &Run<'_>, show: &Show) -> Result<Vec<Series>, Error> {
+    let (database, tables) = tables(run, show.on.as_deref(), &show.from)?;
+    let ctx = query::context(run.store, &database)?;
+    let mut keys = BTreeSet::new();
+    for table in tables {
+        let frame = matching(&ctx, &table, show.condition.as_ref(), run.now).await?;
+        if table.tags.is_empty() {
+            let rows: usize = run
+                .collect(frame.limit(0, Some(1))?)
+                .await?
+                .iter()
+                .map(|b| b.num_rows())
+                .sum();
+            if rows > 0 {
+                keys.insert(escape(&table.name, &[',', ' ']));
+            }
+            continue;
+        }
+        for set in distinct_tags(run, frame, &table.tags).await? {
+            let mut key = escape(&table.name, &[',', ' ']);
+            for (k, v) in set {
+                key.push(',');
+                key.push_str(&escape(&k, &[',', '=', ' ']));
+                key.push('=');
+                key.push_str(&escape(&v, &[',', '=', ' ']));
+            }
+            keys.insert(key);
+        }
+    }
+    let keys = limited(keys.into_iter().collect::<Vec<_>>(), show);
+    if keys.is_empty() {
+        return Ok(vec![]);
+    }
+    let values = keys.into_iter().map(|k| vec![Value::String(k)]).collect();
+    Ok(vec![listing(None, &["key"], values)])
+}
+
+/// Line protocol's escaping, as series keys are written.
+fn escape(text: &str, special: &[char]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if special.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `SHOW RETENTION POLICIES ON db`: `autogen` (the database itself), each `db/rp`
+/// database, and the DBRP mappings of `db`, with the retention period each reaches.
+pub fn retention_policies(run: &Run<'_>, name: &str) -> Result<Vec<Series>, Error> {
+    let catalog = run.store.catalog();
+    let duration = |database: &str| {
+        let period = catalog.database(database).and_then(|db| db.retention);
+        Value::String(go_duration(period.unwrap_or(0)))
+    };
+    // The mapping of the pair without a policy, if any, says which policy is the default.
+    let default_target = catalog
+        .dbrps()
+        .find(|m| m.db == name && linegate::v1_database(name, Some(&m.rp)) == name)
+        .map(|m| m.target.clone());
+    let default_target = default_target.as_deref().unwrap_or(name);
+    let mut policies: BTreeMap<String, String> = BTreeMap::new();
+    if catalog.database(name).is_some() {
+        policies.insert("autogen".into(), name.to_owned());
+    }
+    let prefix = format!("{name}/");
+    for db in catalog.databases() {
+        if let Some(rp) = db.name.strip_prefix(&prefix) {
+            policies.insert(rp.to_owned(), db.name.clone());
+        }
+    }
+    for mapping in catalog.dbrps().filter(|m| m.db == name) {
+        if linegate::v1_database(name, Some(&mapping.rp)) != name {
+            policies.insert(mapping.rp.clone(), mapping.target.clone());
+        }
+    }
+    if policies.is_empty() {
+        return Err(Error::Statement(format!("database not found: {name}")));
+    }
+    let values = policies
+        .iter()
+        .map(|(rp, target)| {
+            vec![
+                string(rp),
+                duration(target),
+                string("168h0m0s"),
+                Value::Integer(1),
+                Value::Boolean(target == default_target),
+            ]
+        })
+        .collect();
+    Ok(vec![listing(
+        None,
+        &[
+            "name",
+            "duration",
+            "shardGroupDuration",
+            "replicaN",
+            "default",
+        ],
+        values,
+    )])
+}
+
+/// A duration as InfluxDB 1.x prints it (`720h0m0s`, `0s` for forever).
+fn go_duration(nanos: i64) -> String {
+    if nanos == 0 {
+        return "0s".into();
+    }
+    let seconds = nanos / 1_000_000_000;
+    format!(
+        "{}h{}m{}s",
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60
+    )
+}
+
+fn retention(duration: Option<i64>) -> Option<i64> {
+    duration.filter(|d| *d > 0)
+}
+
+fn saved(result: std::io::Result<bool>) -> Result<bool, Error> {
+    result.map_err(|e| Error::Statement(format!("saving the catalog failed: {e}")))
+}
+
+/// `CREATE DATABASE name [WITH DURATION d … NAME rp]`: the database keeps points for `d`;
+/// a named policy is mapped to it, so `rp=` reaches it too. Creating one that exists is
+/// not an error, as in 1.x.
+fn create_database(
+    run: &Run<'_>,
+    name: &str,
+    policy: Option<&PolicySpec>,
+) -> Result<Vec<Series>, Error> {
+    let period = retention(policy.and_then(|p| p.duration));
+    saved(run.store.create_database(name, period))?;
+    if let Some(rp) = policy.and_then(|p| p.name.as_deref()) {
+        if linegate::v1_database(name, Some(rp)) != name {
+            let mut catalog = run.store.catalog();
+            catalog
+                .create_dbrp(name, rp, name)
+                .map_err(|e| Error::Statement(format!("saving the catalog failed: {e}")))?
+                .map_err(Error::Statement)?;
+        }
+    }
+    Ok(vec![])
+}
+
+/// `DROP DATABASE name`: the database, its retention policies and their mappings.
+async fn drop_database(run: &Run<'_>, name: &str) -> Result<Vec<Series>, Error> {
+    let prefix = format!("{name}/");
+    let doomed: Vec<String> = run
+        .store
+        .catalog()
+        .databases()
+        .filter(|db| db.name == name || db.name.starts_with(&prefix))
+        .map(|db| db.name.clone())
+        .collect();
+    for database in doomed {
+        saved(run.store.delete_database(&database).await)?;
+    }
+    let mappings: Vec<String> = run
+        .store
+        .catalog()
+        .dbrps()
+        .filter(|m| m.db == name)
+        .map(|m| m.rp.clone())
+        .collect();
+    for rp in mappings {
+        saved(run.store.catalog().delete_dbrp(name, &rp))?;
+    }
+    Ok(vec![])
+}
+
+/// `CREATE RETENTION POLICY rp ON db DURATION d …`: the database `db/rp`.
+fn create_policy(
+    run: &Run<'_>,
+    db: &str,
+    rp: &str,
+    policy: &PolicySpec,
+) -> Result<Vec<Series>, Error> {
+    if run.store.catalog().database(db).is_none() {
+        return Err(Error::Statement(format!("database not found: {db}")));
+    }
+    let target = linegate::v1_database(db, Some(rp));
+    let period = retention(policy.duration);
+    if target == db {
+        saved(run.store.catalog().set_retention(db, period))?;
+    } else {
+        let created = saved(run.store.create_database(&target, period))?;
+        if !created {
+            return Err(Error::Statement("retention policy already exists".into()));
+        }
+    }
+    if policy.default {
+        make_default(run, db, &target)?;
+    }
+    Ok(vec![])
+}
+
+/// `ALTER RETENTION POLICY rp ON db …`: a new period for `db/rp`, or make it the default.
+fn alter_policy(
+    run: &Run<'_>,
+    db: &str,
+    rp: &str,
+    policy: &PolicySpec,
+) -> Result<Vec<Series>, Error> {
+    let target = linegate::v1_database(db, Some(rp));
+    if run.store.catalog().database(&target).is_none() {
+        return Err(Error::Statement("retention policy not found".into()));
+    }
+    if let Some(duration) = policy.duration {
+        saved(
+            run.store
+                .catalog()
+                .set_retention(&target, retention(Some(duration))),
+        )?;
+    }
+    if policy.default {
+        make_default(run, db, &target)?;
+    }
+    Ok(vec![])
+}
+
+/// Writes and queries that name no policy go to `target`.
+fn make_default(run: &Run<'_>, db: &str, target: &str) -> Result<(), Error> {
+    let mut catalog = run.store.catalog();
+    if target == db {
+        saved(catalog.delete_dbrp(db, "autogen"))?;
+        return Ok(());
+    }
+    catalog
+        .create_dbrp(db, "autogen", target)
+        .map_err(|e| Error::Statement(format!("saving the catalog failed: {e}")))?
+        .map_err(Error::Statement)
+}
+
+/// `DROP RETENTION POLICY rp ON db`: the database `db/rp` and its points.
+async fn drop_policy(run: &Run<'_>, db: &str, rp: &str) -> Result<Vec<Series>, Error> {
+    let target = linegate::v1_database(db, Some(rp));
+    if target == db {
+        return Err(Error::Statement(format!(
+            "linegate keeps a database's points in its default policy: DROP DATABASE {db} \
+             removes them"
+        )));
+    }
+    saved(run.store.delete_database(&target).await)?;
+    let mut catalog = run.store.catalog();
+    if catalog.resolve(db) == target {
+        saved(catalog.delete_dbrp(db, "autogen"))?;
+    }
+    saved(catalog.delete_dbrp(db, rp))?;
+    Ok(vec![])
+}
