@@ -77,9 +77,7 @@ impl Run<'_> {
     fn database(&self, named: Option<&str>) -> Result<String, Error> {
         match named.or(self.database) {
             Some(name) => Ok(self.store.catalog().resolve(name).to_owned()),
-            None => Err(Error::Statement(
-                "database name required: add the 'db' parameter or an ON clause".into(),
-            )),
+            None => Err(Error::Statement("database name required".into())),
         }
     }
 

@@ -65,6 +65,8 @@ impl Table {
 enum Column {
     Tag,
     Field(FieldType),
+    /// A numeric field read as another numeric type (`usage::integer` truncates).
+    Cast(FieldType, DataType),
     Missing,
 }
 
@@ -77,6 +79,12 @@ fn column(table: &Table, name: &str, data_type: Option<VarType>) -> Column {
         (Some(VarType::Field), _, Some(ty)) => Column::Field(ty),
         (Some(VarType::Field), _, None) => Column::Missing,
         (Some(cast), _, Some(ty)) if cast_matches(cast, ty) => Column::Field(ty),
+        (Some(VarType::Float), _, Some(ty)) if numeric(ty) => {
+            Column::Cast(FieldType::Float, DataType::Float64)
+        }
+        (Some(VarType::Integer), _, Some(ty)) if numeric(ty) => {
+            Column::Cast(FieldType::Integer, DataType::Int64)
+        }
         (Some(_), _, _) => Column::Missing,
         (None, _, Some(ty)) => Column::Field(ty),
         (None, true, None) => Column::Tag,
@@ -288,6 +296,12 @@ fn predicate(table: &Table, expr: &Expr, now: i64, earlier: i64) -> Result<DfExp
                         ),
                     ));
                 }
+                if let (Some(a), Some(b)) = (kind(table, left), kind(table, right)) {
+                    if a != b {
+                        // A number never equals or orders with a string, as in 1.x.
+                        return Ok(lit(false));
+                    }
+                }
                 let (l, r) = (operand(table, left, now)?, operand(table, right, now)?);
                 let compared = DfExpr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(
                     Box::new(l),
@@ -309,6 +323,33 @@ fn predicate(table: &Table, expr: &Expr, now: i64, earlier: i64) -> Result<DfExp
     }
 }
 
+/// What kind of value an operand is, when it is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Number,
+    Text,
+    Boolean,
+}
+
+fn kind(table: &Table, expr: &Expr) -> Option<Kind> {
+    match expr {
+        Expr::Paren(inner) => kind(table, inner),
+        Expr::VarRef { name, data_type } => match column(table, name, *data_type) {
+            Column::Tag => Some(Kind::Text),
+            Column::Field(FieldType::String) => Some(Kind::Text),
+            Column::Field(FieldType::Boolean) => Some(Kind::Boolean),
+            Column::Field(_) | Column::Cast(..) => Some(Kind::Number),
+            Column::Missing => None,
+        },
+        Expr::Literal(Literal::String(_)) => Some(Kind::Text),
+        Expr::Literal(Literal::Boolean(_)) => Some(Kind::Boolean),
+        Expr::Literal(Literal::Regex(_)) => None,
+        Expr::Literal(_) => Some(Kind::Number),
+        Expr::Binary { .. } => Some(Kind::Number),
+        _ => None,
+    }
+}
+
 /// One side of a comparison in a condition.
 fn operand(table: &Table, expr: &Expr, now: i64) -> Result<DfExpr, Error> {
     match expr {
@@ -316,6 +357,7 @@ fn operand(table: &Table, expr: &Expr, now: i64) -> Result<DfExpr, Error> {
         Expr::VarRef { name, data_type } => Ok(match column(table, name, *data_type) {
             Column::Tag => coalesce(vec![col(quoted(name)), lit("")]),
             Column::Field(_) => col(quoted(name)),
+            Column::Cast(_, to) => cast(col(quoted(name)), to),
             Column::Missing if data_type.is_none() || *data_type == Some(VarType::Tag) => lit(""),
             Column::Missing => lit(ScalarValue::Null),
         }),
@@ -515,17 +557,16 @@ fn expand(
                     Expr::RegexRef(r) => Some(compile(&r.0)?),
                     _ => None,
                 };
-                let wants_numbers = !matches!(
-                    name.as_str(),
-                    "count" | "distinct" | "first" | "last" | "mode"
-                );
+                // Each function takes the field types it can read, as 1.x expands `*`.
+                let takes = |ty: FieldType| match name.as_str() {
+                    "count" | "distinct" | "first" | "last" | "mode" => true,
+                    "min" | "max" => numeric(ty) || ty == FieldType::Boolean,
+                    _ => numeric(ty),
+                };
                 let mut matching: Vec<&String> = table
                     .fields
                     .iter()
-                    .filter(|(f, ty)| {
-                        re.as_ref().is_none_or(|re| re.is_match(f))
-                            && (!wants_numbers || numeric(*ty))
-                    })
+                    .filter(|(f, ty)| re.as_ref().is_none_or(|re| re.is_match(f)) && takes(*ty))
                     .map(|(f, _)| f)
                     .collect();
                 matching.sort();
@@ -588,6 +629,14 @@ fn expand(
         projected.push(Projected { expr, name });
     }
     Ok(projected)
+}
+
+fn transform_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Call { name, .. } if TRANSFORMS.contains(&name.as_str()) => Some(name),
+        Expr::Paren(inner) => transform_name(inner),
+        _ => None,
+    }
 }
 
 fn wildcard_argument(args: &[Expr]) -> bool {
@@ -711,7 +760,12 @@ impl MultiRow {
             _ => &[],
         };
         match self {
-            MultiRow::Distinct { list: i } => (0..list(*i).len()).collect(),
+            MultiRow::Distinct { list: i } => {
+                let items = list(*i);
+                (0..items.len())
+                    .filter(|&k| !items[..k].contains(&items[k]))
+                    .collect()
+            }
             MultiRow::Top { times, tags, n } => {
                 let times = list(*times);
                 let mut seen: Vec<Vec<&Value>> = Vec::new();
@@ -802,7 +856,7 @@ impl Planner<'_> {
                             .filter(filter)
                             .build()?
                     } else {
-                        agg::first_value(value, order).filter(filter).build()?
+                        selected(value, order, filter)?
                     };
                     Ok(Cell::Column(
                         self.column_index(format!("__with_{name}"), expr),
@@ -823,6 +877,7 @@ impl Planner<'_> {
         match column(self.table, name, data_type) {
             Column::Tag => col(quoted(name)),
             Column::Field(_) => col(quoted(name)),
+            Column::Cast(_, to) => cast(col(quoted(name)), to),
             Column::Missing => lit(ScalarValue::Null),
         }
     }
@@ -834,13 +889,24 @@ impl Planner<'_> {
         args: &[Expr],
     ) -> Result<(String, DfExpr, Option<FieldType>), Error> {
         match args.first() {
-            Some(Expr::VarRef { name, data_type }) => {
-                let ty = match column(self.table, name, *data_type) {
-                    Column::Field(ty) => Some(ty),
-                    _ => None,
-                };
-                Ok((name.clone(), self.reference(name, *data_type), ty))
-            }
+            Some(Expr::VarRef { name, data_type }) => match column(self.table, name, *data_type) {
+                Column::Field(ty) | Column::Cast(ty, _) => {
+                    let numeric_only = matches!(
+                        function,
+                        "mean" | "median" | "stddev" | "sum" | "spread" | "percentile"
+                            | "integral" | "top" | "bottom"
+                    );
+                    if numeric_only && !numeric(ty) {
+                        return Err(Error::Statement(format!(
+                            "{function}() reads numbers; {name} is a {} field",
+                            ty.name()
+                        )));
+                    }
+                    Ok((name.clone(), self.reference(name, *data_type), Some(ty)))
+                }
+                // An aggregate of a tag or a missing field reads nothing, as in 1.x.
+                _ => Ok((name.clone(), lit(ScalarValue::Float64(None)), None)),
+            },
             Some(Expr::Call { name, args: inner }) if function == "count" && name == "distinct" => {
                 self.field_argument(name, inner)
             }
@@ -908,9 +974,9 @@ impl Planner<'_> {
                 return Ok(Cell::Mode(self.column_index(key("list_by_time"), list)));
             }
             "distinct" => {
-                let list = agg::array_agg(value.clone())
-                    .order_by(vec![value.sort(true, false)])
-                    .distinct()
+                // In the order the values first appear, as 1.x answers them.
+                let list = agg::array_agg(value)
+                    .order_by(by_time(true))
                     .filter(present)
                     .build()?;
                 let i = self.column_index(key("distinct"), list);
@@ -918,10 +984,14 @@ impl Planner<'_> {
                 return Ok(Cell::Column(i));
             }
             "top" | "bottom" => {
+                if args.len() < 2 {
+                    return Err(Error::Statement(format!(
+                        "invalid number of arguments for {name}, expected at least 2, got {}",
+                        args.len()
+                    )));
+                }
                 let n = match args.last() {
-                    Some(Expr::Literal(Literal::Integer(n))) if *n > 0 && args.len() >= 2 => {
-                        *n as usize
-                    }
+                    Some(Expr::Literal(Literal::Integer(n))) if *n > 0 => *n as usize,
                     _ => {
                         return Err(Error::Statement(format!(
                             "expected integer as last argument in {name}()"
@@ -972,6 +1042,12 @@ impl Planner<'_> {
                     ],
                 };
                 if name == "percentile" {
+                    if args.len() != 2 {
+                        return Err(Error::Statement(format!(
+                            "invalid number of arguments for percentile, expected 2, got {}",
+                            args.len()
+                        )));
+                    }
                     let p = match args.get(1) {
                         Some(Expr::Literal(Literal::Integer(p))) => *p as f64,
                         Some(Expr::Literal(Literal::Float(p))) => *p,
@@ -1000,12 +1076,14 @@ impl Planner<'_> {
                     }
                     return Ok(Cell::Percentile(v, p));
                 }
-                let expr = agg::first_value(value, order.clone())
-                    .filter(present.clone())
-                    .build()?;
+                let expr = match name {
+                    "min" => agg::min(value),
+                    "max" => agg::max(value),
+                    _ => selected(value, order.clone(), present.clone())?,
+                };
                 let i = self.column_index(key(name), expr);
                 if self.selector_time == SelectorTime::Wanted {
-                    let t = agg::first_value(time, order).filter(present).build()?;
+                    let t = selected(time, order, present)?;
                     let t = self.column_index(key(&format!("{name}_time")), t);
                     self.selector_time = SelectorTime::Column(t);
                 }
@@ -1055,6 +1133,15 @@ impl Planner<'_> {
             argument,
         })))
     }
+}
+
+/// `value` of the first row in `order` among those `filter` keeps: a selector's point and
+/// its companions. (The builder's `order_by` replaces `first_value`'s own ordering.)
+fn selected(value: DfExpr, order: Vec<SortExpr>, filter: DfExpr) -> datafusion::error::Result<DfExpr> {
+    agg::first_value(value, vec![])
+        .order_by(order)
+        .filter(filter)
+        .build()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1142,6 +1229,25 @@ pub async fn select(
     }
     sources.sort_by(|a, b| (&a.1.name, &a.0).cmp(&(&b.1.name, &b.0)));
     sources.dedup_by(|a, b| a.0 == b.0 && a.1.name == b.1.name);
+    // `*` and regexes expand against the columns of every measurement read, so all series
+    // of the answer have the same columns, as in 1.x.
+    let mut all = Table {
+        name: String::new(),
+        tags: Vec::new(),
+        fields: Vec::new(),
+    };
+    for (_, table) in &sources {
+        for tag in &table.tags {
+            if !all.tags.contains(tag) {
+                all.tags.push(tag.clone());
+            }
+        }
+        for (field, ty) in &table.fields {
+            if all.field(field).is_none() {
+                all.fields.push((field.clone(), *ty));
+            }
+        }
+    }
     let mut series = Vec::new();
     let mut contexts: BTreeMap<String, SessionContext> = BTreeMap::new();
     for (database, table) in &sources {
@@ -1152,7 +1258,7 @@ pub async fn select(
         let Some(ctx) = contexts.get(database) else {
             continue;
         };
-        series.extend(measurement(run, ctx, table, select).await?);
+        series.extend(measurement(run, ctx, table, &all, select).await?);
     }
     let skip = select.soffset.unwrap_or(0) as usize;
     Ok(match select.slimit {
@@ -1166,26 +1272,31 @@ async fn measurement(
     db: &Run<'_>,
     ctx: &SessionContext,
     table: &Table,
+    all: &Table,
     select: &linegate_influxql::Select,
 ) -> Result<Vec<Series>, Error> {
     let now = db.now;
     let range = TimeRange::of(select.condition.as_ref(), now)?;
     let grouping = grouping(&select.group_by, table)?;
-    let projected = expand(&select.fields, table, &grouping.tags)?;
+    let projected = expand(&select.fields, all, &grouping.tags)?;
     let projected: Vec<Projected> = projected
         .into_iter()
         .filter(|p| !is_time(&p.expr))
         .collect();
     let aggregate = projected.iter().any(|p| is_call(&p.expr, AGGREGATES));
     if grouping.window.is_some() && !aggregate {
+        if let Some(name) = projected.iter().find_map(|p| transform_name(&p.expr)) {
+            return Err(Error::Statement(format!(
+                "aggregate function required inside the call to {name}"
+            )));
+        }
         return Err(Error::Statement(
             "GROUP BY requires at least one aggregate function".into(),
         ));
     }
-    if projected.is_empty() {
-        return Err(Error::Statement(
-            "statement must have at least one field in select clause".into(),
-        ));
+    // Nothing to read (only tags, or names the measurement lacks): no rows, as in 1.x.
+    if !projected.iter().any(|p| reads_field(&p.expr, table)) {
+        return Ok(vec![]);
     }
     let lone_selector = match projected
         .iter()
@@ -1229,11 +1340,6 @@ async fn measurement(
         .iter()
         .map(|p| planner.cell(&p.expr))
         .collect::<Result<_, _>>()?;
-    if !aggregate && !projected.iter().any(|p| reads_field(&p.expr, table)) {
-        return Err(Error::Statement(
-            "statement must have at least one field in select clause".into(),
-        ));
-    }
 
     let mut frame: DataFrame = ctx.table(quoted(&table.name)).await.map_err(Error::from)?;
     // Transformations over windows reach back before the first window answered: one
@@ -1286,6 +1392,13 @@ async fn measurement(
             .collect();
         frame = frame.aggregate(group, aggs)?;
     } else {
+        // Points at the same time come in series-key order, as 1.x merges series.
+        let mut series_key: Vec<&String> = table
+            .tags
+            .iter()
+            .filter(|t| !grouping.tags.contains(t))
+            .collect();
+        series_key.sort();
         let mut select_list = tag_exprs;
         select_list.push(col("time"));
         select_list.extend(
@@ -1295,10 +1408,22 @@ async fn measurement(
                 .zip(&data_names)
                 .map(|((_, e), n)| e.clone().alias(n)),
         );
+        select_list.extend(
+            series_key
+                .iter()
+                .map(|t| col(quoted(t)).alias(format!("__key_{t}"))),
+        );
         frame = frame.select(select_list)?;
         sort.push(col("time").sort(true, false));
+        sort.extend(
+            series_key
+                .iter()
+                .map(|t| col(quoted(&format!("__key_{t}"))).sort(true, true)),
+        );
     }
-    frame = frame.sort(sort)?;
+    if !sort.is_empty() {
+        frame = frame.sort(sort)?;
+    }
     let batches = db.collect(frame).await?;
 
     let time_column = if aggregate {
@@ -1368,6 +1493,9 @@ async fn measurement(
                     values.push(row);
                 }
                 continue;
+            }
+            if aggregate && grouping.window.is_none() && !points(data, &planner.counts) {
+                continue; // no point of the group had the fields: no row, as in 1.x
             }
             let mut row = Vec::with_capacity(cells.len() + 1);
             row.push(Value::Time(row_time));
@@ -1457,10 +1585,23 @@ async fn measurement(
     Ok(series)
 }
 
+/// Whether an aggregate row saw any point: a count above 0 or a value other than null.
+fn points(data: &[Value], counts: &[usize]) -> bool {
+    data.iter().enumerate().any(|(i, v)| match v {
+        Value::Null => false,
+        Value::Integer(0) if counts.contains(&i) => false,
+        Value::List(items) => !items.is_empty(),
+        _ => true,
+    })
+}
+
 fn reads_field(expr: &Expr, table: &Table) -> bool {
     match expr {
         Expr::VarRef { name, data_type } => {
-            matches!(column(table, name, *data_type), Column::Field(_))
+            matches!(
+                column(table, name, *data_type),
+                Column::Field(_) | Column::Cast(..)
+            )
         }
         Expr::Call { args, .. } => args.iter().any(|a| reads_field(a, table)),
         Expr::Binary { left, right, .. } => reads_field(left, table) || reads_field(right, table),
