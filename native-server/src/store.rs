@@ -337,6 +337,106 @@ impl Store {
         Ok(true)
     }
 
+    /// Deletes the rows of table `table` of database `database` that `doomed` selects, all
+    /// within `[min_time, max_time]` (InfluxQL's `DELETE` and `DROP SERIES`); how many.
+    ///
+    /// The buffer is persisted first, so every row is in a file; then each file holding
+    /// such rows is rewritten without them and swapped in the manifest, under the lock
+    /// compaction takes. The delete is whole once this returns and survives restarts; rows
+    /// written meanwhile are newer than the delete and stay.
+    pub async fn delete_rows(
+        &self,
+        database: &str,
+        table: &str,
+        (min_time, max_time): (i64, i64),
+        doomed: datafusion::prelude::Expr,
+    ) -> Result<u64, String> {
+        use datafusion::prelude::{coalesce, lit, SessionContext};
+        self.snapshot().await?;
+        let _one = self.snapshotting.lock().await;
+        let (def, database_id, instance) = {
+            let catalog = lock(&self.catalog);
+            let Some(db) = catalog.database(database) else {
+                return Ok(0);
+            };
+            let Some(def) = db.tables.get(table).cloned() else {
+                return Ok(0);
+            };
+            (def, db.id, lock(&self.manifest).instance.clone())
+        };
+        let files: Vec<Arc<ParquetFile>> = lock(&self.manifest)
+            .table_files(database_id, def.id)
+            .into_iter()
+            .filter(|f| f.min_time <= max_time && f.max_time >= min_time)
+            .collect();
+        let keep = !coalesce(vec![doomed, lit(false)]);
+        let mut deleted = 0;
+        for file in files {
+            let batches = persist::read(&self.objects, &file.path).await?;
+            let failed =
+                |e: datafusion::error::DataFusionError| format!("deleting rows failed: {e}");
+            let kept = SessionContext::new()
+                .read_batches(batches)
+                .and_then(|frame| frame.filter(keep.clone()))
+                .map_err(failed)?
+                .collect()
+                .await
+                .map_err(failed)?;
+            let rows: u64 = kept.iter().map(|b| b.num_rows() as u64).sum();
+            if rows == file.rows {
+                continue;
+            }
+            deleted += file.rows - rows;
+            let replacement = if rows == 0 {
+                None
+            } else {
+                let batch = arrow::compute::concat_batches(&def.schema(), &kept)
+                    .map_err(|e| format!("deleting rows failed: {e}"))?;
+                let day = file.min_time - file.min_time.rem_euclid(compact::DAY);
+                let encoded = persist::encode(&def, &batch, day)
+                    .map_err(|e| format!("deleting rows failed: {e}"))?;
+                let number = lock(&self.manifest).next_file;
+                let path = persist::file_path(&instance, database_id, def.id, day, number);
+                let size = encoded.bytes.len() as u64;
+                persist::put(&self.objects, &path, encoded.bytes)
+                    .await
+                    .map_err(|e| format!("writing {path} failed: {e}"))?;
+                // Everything but the rows stays: the file keeps its place in write order.
+                Some(Arc::new(ParquetFile {
+                    path,
+                    rows: encoded.rows,
+                    min_time: encoded.min_time,
+                    max_time: encoded.max_time,
+                    size,
+                    ..(*file).clone()
+                }))
+            };
+            tokio::task::block_in_place(|| {
+                let mut manifest = lock(&self.manifest);
+                let Some(at) = manifest.files.iter().position(|m| Arc::ptr_eq(m, &file)) else {
+                    return Ok(()); // the table or database was dropped meanwhile
+                };
+                match replacement {
+                    Some(new) => {
+                        manifest.files[at] = new;
+                        manifest.next_file += 1;
+                    }
+                    None => {
+                        manifest.files.remove(at);
+                    }
+                }
+                manifest
+                    .save()
+                    .map_err(|e| format!("saving the manifest failed: {e}"))?;
+                lock(&self.retired).push(file.clone());
+                Ok::<(), String>(())
+            })?;
+        }
+        drop(_one);
+        self.remove_retired().await;
+        Ok(deleted)
+    }
+
     /// Drops a database from the catalog, the buffer and the manifest (saving both files);
     /// its Parquet files, for deletion. `None` if there is no such database.
     fn forget_database(&self, name: &str) -> std::io::Result<Option<Vec<Arc<ParquetFile>>>> {

@@ -893,8 +893,15 @@ impl Planner<'_> {
                 Column::Field(ty) | Column::Cast(ty, _) => {
                     let numeric_only = matches!(
                         function,
-                        "mean" | "median" | "stddev" | "sum" | "spread" | "percentile"
-                            | "integral" | "top" | "bottom"
+                        "mean"
+                            | "median"
+                            | "stddev"
+                            | "sum"
+                            | "spread"
+                            | "percentile"
+                            | "integral"
+                            | "top"
+                            | "bottom"
                     );
                     if numeric_only && !numeric(ty) {
                         return Err(Error::Statement(format!(
@@ -1137,7 +1144,11 @@ impl Planner<'_> {
 
 /// `value` of the first row in `order` among those `filter` keeps: a selector's point and
 /// its companions. (The builder's `order_by` replaces `first_value`'s own ordering.)
-fn selected(value: DfExpr, order: Vec<SortExpr>, filter: DfExpr) -> datafusion::error::Result<DfExpr> {
+fn selected(
+    value: DfExpr,
+    order: Vec<SortExpr>,
+    filter: DfExpr,
+) -> datafusion::error::Result<DfExpr> {
     agg::first_value(value, vec![])
         .order_by(order)
         .filter(filter)

@@ -14,7 +14,7 @@ use linegate_influxql::{
 };
 
 use super::answer::{Series, Value};
-use super::select::{compile, condition, Table};
+use super::select::{compile, condition, Table, TimeRange};
 use super::{Error, Run};
 use crate::query;
 
@@ -52,14 +52,58 @@ pub async fn run(run: &Run<'_>, statement: &Statement) -> Result<Vec<Series>, Er
                 .map_err(Error::Statement)?;
             Ok(vec![])
         }
-        Statement::DropSeries(delete) | Statement::Delete(delete) => {
-            let _: &Delete = delete;
-            Err(Error::Statement(
-                "DELETE and DROP SERIES are not supported by linegate yet; DROP MEASUREMENT \
-                 removes a whole measurement"
-                    .into(),
-            ))
+        Statement::Delete(delete) => delete_points(run, delete, false).await,
+        Statement::DropSeries(delete) => delete_points(run, delete, true).await,
+    }
+}
+
+/// `DELETE` and `DROP SERIES`: the points of the measurements named (all when none) that
+/// the tag and time condition selects are removed at once, for good.
+async fn delete_points(run: &Run<'_>, delete: &Delete, series: bool) -> Result<Vec<Series>, Error> {
+    let (database, tables) = tables(run, None, &delete.from)?;
+    let range = TimeRange::of(delete.condition.as_ref(), run.now)?;
+    if series && (range.lower.is_some() || range.upper.is_some()) {
+        return Err(Error::Statement(
+            "DROP SERIES doesn't support time in WHERE clause".into(),
+        ));
+    }
+    let range = (
+        range.lower.unwrap_or(i64::MIN),
+        range.upper.unwrap_or(i64::MAX),
+    );
+    for table in tables {
+        let doomed = match &delete.condition {
+            Some(cond) => {
+                if let Some(field) = field_in(cond, &table) {
+                    return Err(Error::Statement(format!(
+                        "fields not supported in WHERE clause during deletion: {field} is a field"
+                    )));
+                }
+                condition(&table, cond, run.now)?
+            }
+            None => lit(true),
+        };
+        run.store
+            .delete_rows(&database, &table.name, range, doomed)
+            .await
+            .map_err(Error::Storage)?;
+    }
+    Ok(vec![])
+}
+
+/// The first field a condition names, if any: deletes select by tags and time only.
+fn field_in(expr: &Expr, table: &Table) -> Option<String> {
+    match expr {
+        Expr::VarRef { name, .. } if !table.tags.contains(name) && name != "time" => table
+            .fields
+            .iter()
+            .any(|(f, _)| f == name)
+            .then(|| name.clone()),
+        Expr::Binary { left, right, .. } => {
+            field_in(left, table).or_else(|| field_in(right, table))
         }
+        Expr::Paren(inner) => field_in(inner, table),
+        _ => None,
     }
 }
 
