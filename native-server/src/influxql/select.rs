@@ -1207,39 +1207,66 @@ pub async fn select(
             "tz() is not supported by linegate yet".into(),
         ));
     }
-    let mut sources: Vec<(String, Table)> = Vec::new();
+    // Each measurement read, with the session that reads it: the database's, or one over a
+    // subquery's answer.
+    let mut sources: Vec<(Table, Arc<SessionContext>)> = Vec::new();
+    let mut databases: BTreeMap<String, Arc<SessionContext>> = BTreeMap::new();
     for source in &select.from {
-        let Source::Measurement(m) = source else {
-            return Err(Error::Statement(
-                "subqueries are not supported by linegate yet".into(),
-            ));
+        let m = match source {
+            Source::Measurement(m) => m,
+            Source::Subquery(inner) => {
+                // The outer query's tag dimensions reach into the subquery, as in 1.x, so
+                // its points keep the tags the outer query groups by.
+                let mut inner = inner.as_ref().clone();
+                for dimension in &select.group_by {
+                    let tag = !matches!(dimension, Dimension::Time { .. });
+                    if tag && !inner.group_by.contains(dimension) {
+                        inner.group_by.push(dimension.clone());
+                    }
+                }
+                let answer = Box::pin(self::select(run, &inner)).await?;
+                sources.extend(derived(&answer)?);
+                continue;
+            }
         };
         let named = m
             .database
             .as_deref()
             .map(|db| linegate::v1_database(db, m.retention_policy.as_deref()));
         let database = run.database(named.as_deref())?;
-        let catalog = run.store.catalog();
-        let Some(db) = catalog.database(&database) else {
-            return Err(Error::Statement(format!("database not found: {database}")));
-        };
-        let pattern = match &m.name {
-            NameOrRegex::Regex(regex) => Some(compile(&regex.0)?),
-            NameOrRegex::Name(_) => None,
-        };
-        for table in db.tables.values() {
-            let wanted = match (&m.name, &pattern) {
-                (NameOrRegex::Name(name), _) => *name == table.name,
-                (_, Some(re)) => re.is_match(&table.name),
-                (_, None) => false,
+        let tables: Vec<Table> = {
+            let catalog = run.store.catalog();
+            let Some(db) = catalog.database(&database) else {
+                return Err(Error::Statement(format!("database not found: {database}")));
             };
-            if wanted {
-                sources.push((database.clone(), Table::new(table)));
-            }
+            let pattern = match &m.name {
+                NameOrRegex::Regex(regex) => Some(compile(&regex.0)?),
+                NameOrRegex::Name(_) => None,
+            };
+            db.tables
+                .values()
+                .filter(|table| match (&m.name, &pattern) {
+                    (NameOrRegex::Name(name), _) => *name == table.name,
+                    (_, Some(re)) => re.is_match(&table.name),
+                    (_, None) => false,
+                })
+                .map(|t| Table::new(t))
+                .collect()
+        };
+        if tables.is_empty() {
+            continue;
         }
+        let ctx = match databases.get(&database) {
+            Some(ctx) => ctx.clone(),
+            None => {
+                let ctx = Arc::new(query::context(run.store, &database)?);
+                databases.insert(database.clone(), ctx.clone());
+                ctx
+            }
+        };
+        sources.extend(tables.into_iter().map(|t| (t, ctx.clone())));
     }
-    sources.sort_by(|a, b| (&a.1.name, &a.0).cmp(&(&b.1.name, &b.0)));
-    sources.dedup_by(|a, b| a.0 == b.0 && a.1.name == b.1.name);
+    sources.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     // `*` and regexes expand against the columns of every measurement read, so all series
     // of the answer have the same columns, as in 1.x.
     let mut all = Table {
@@ -1247,7 +1274,7 @@ pub async fn select(
         tags: Vec::new(),
         fields: Vec::new(),
     };
-    for (_, table) in &sources {
+    for (table, _) in &sources {
         for tag in &table.tags {
             if !all.tags.contains(tag) {
                 all.tags.push(tag.clone());
@@ -1260,15 +1287,7 @@ pub async fn select(
         }
     }
     let mut series = Vec::new();
-    let mut contexts: BTreeMap<String, SessionContext> = BTreeMap::new();
-    for (database, table) in &sources {
-        if !contexts.contains_key(database) {
-            let ctx = query::context(run.store, database)?;
-            contexts.insert(database.clone(), ctx);
-        }
-        let Some(ctx) = contexts.get(database) else {
-            continue;
-        };
+    for (table, ctx) in &sources {
         series.extend(measurement(run, ctx, table, &all, select).await?);
     }
     let skip = select.soffset.unwrap_or(0) as usize;
@@ -1276,6 +1295,54 @@ pub async fn select(
         Some(limit) if limit > 0 => series.into_iter().skip(skip).take(limit as usize).collect(),
         _ => series.into_iter().skip(skip).collect(),
     })
+}
+
+/// A subquery's answer as tables to query again: one per measurement, its `GROUP BY` tags
+/// as tags and its columns as fields, in a session of its own.
+fn derived(answer: &[Series]) -> Result<Vec<(Table, Arc<SessionContext>)>, Error> {
+    let mut by_name: BTreeMap<&str, Vec<Series>> = BTreeMap::new();
+    for s in answer {
+        by_name
+            .entry(s.name.as_deref().unwrap_or_default())
+            .or_default()
+            .push(s.clone());
+    }
+    let mut tables = Vec::new();
+    for (name, series) in by_name {
+        let failed = |e: arrow::error::ArrowError| Error::Statement(e.to_string());
+        let batch = super::answer::batch(&series).map_err(failed)?;
+        // The measurement is the table's name, not a column.
+        let batch = batch.project(&(1..batch.num_columns()).collect::<Vec<_>>()).map_err(failed)?;
+        let mut table = Table {
+            name: name.to_owned(),
+            tags: Vec::new(),
+            fields: Vec::new(),
+        };
+        for s in &series {
+            for tag in s.tags.keys() {
+                if !table.tags.contains(tag) {
+                    table.tags.push(tag.clone());
+                }
+            }
+        }
+        for field in batch.schema().fields() {
+            if field.name() == "time" || table.tags.contains(field.name()) {
+                continue;
+            }
+            let ty = match field.data_type() {
+                DataType::Float64 => FieldType::Float,
+                DataType::Int64 => FieldType::Integer,
+                DataType::UInt64 => FieldType::UInteger,
+                DataType::Boolean => FieldType::Boolean,
+                _ => FieldType::String,
+            };
+            table.fields.push((field.name().clone(), ty));
+        }
+        let ctx = SessionContext::new();
+        ctx.register_batch(quoted(name), batch)?;
+        tables.push((table, Arc::new(ctx)));
+    }
+    Ok(tables)
 }
 
 /// Runs one `SELECT` over one measurement and returns its series, shaped and limited.
