@@ -10,6 +10,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{Field, Schema};
 use arrow::error::ArrowError;
+use chrono_tz::Tz;
 use serde_json::{json, Map, Value as Json};
 
 /// One cell of an answer.
@@ -51,7 +52,7 @@ impl Value {
         matches!(self, Value::Null)
     }
 
-    fn to_json(&self, epoch: Epoch) -> Json {
+    fn to_json(&self, epoch: Epoch, zone: Option<Tz>) -> Json {
         match self {
             Value::Null | Value::List(_) => Json::Null,
             Value::Float(v) => float(*v),
@@ -59,15 +60,15 @@ impl Value {
             Value::Unsigned(v) => json!(v),
             Value::String(v) => json!(v),
             Value::Boolean(v) => json!(v),
-            Value::Time(nanos) => epoch.format(*nanos),
+            Value::Time(nanos) => epoch.format(*nanos, zone),
         }
     }
 
-    fn to_csv(&self, epoch: Epoch) -> String {
+    fn to_csv(&self, epoch: Epoch, zone: Option<Tz>) -> String {
         match self {
             Value::Null => String::new(),
             Value::String(v) => csv_field(v),
-            other => match other.to_json(epoch) {
+            other => match other.to_json(epoch, zone) {
                 Json::String(s) => s,
                 json => json.to_string(),
             },
@@ -107,10 +108,14 @@ impl Epoch {
         Epoch(unit.and_then(linegate::Precision::nanos_per_unit))
     }
 
-    fn format(self, nanos: i64) -> Json {
-        match self.0 {
-            Some(unit) => json!(nanos.div_euclid(unit)),
-            None => json!(chrono::DateTime::from_timestamp_nanos(nanos)
+    /// RFC 3339 in UTC (`Z`), or with `zone`'s offset when the query asked `tz()`.
+    fn format(self, nanos: i64, zone: Option<Tz>) -> Json {
+        let utc = chrono::DateTime::from_timestamp_nanos(nanos);
+        match (self.0, zone) {
+            (Some(unit), _) => json!(nanos.div_euclid(unit)),
+            (None, None) => json!(utc.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            (None, Some(zone)) => json!(utc
+                .with_timezone(&zone)
                 .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
         }
     }
@@ -127,6 +132,8 @@ pub struct Series {
     pub columns: Vec<String>,
     /// Rows, each as long as `columns`.
     pub values: Vec<Vec<Value>>,
+    /// `tz()`: times are written with this zone's offset.
+    pub zone: Option<Tz>,
 }
 
 impl Series {
@@ -141,7 +148,7 @@ impl Series {
         object.insert("columns".into(), json!(self.columns));
         let rows: Vec<Json> = values
             .iter()
-            .map(|row| Json::Array(row.iter().map(|v| v.to_json(epoch)).collect()))
+            .map(|row| Json::Array(row.iter().map(|v| v.to_json(epoch, self.zone)).collect()))
             .collect();
         object.insert("values".into(), Json::Array(rows));
         if partial {
@@ -247,7 +254,7 @@ pub fn csv(results: &[StatementResult], epoch: Epoch) -> Result<String, String> 
                 out.push_str(&prefix);
                 for value in row {
                     out.push(',');
-                    out.push_str(&value.to_csv(epoch));
+                    out.push_str(&value.to_csv(epoch, s.zone));
                 }
                 out.push('\n');
             }
@@ -336,7 +343,7 @@ fn array(values: &[Value]) -> ArrayRef {
     Arc::new(StringArray::from_iter(values.iter().map(|v| match v {
         Value::Null | Value::List(_) => None,
         Value::String(s) => Some(s.clone()),
-        other => Some(other.to_json(Epoch(None)).to_string()),
+        other => Some(other.to_json(Epoch(None), None).to_string()),
     })))
 }
 
@@ -354,6 +361,7 @@ mod tests {
                 vec![Value::Time(120_000_000_000), Value::Float(2.0)],
                 vec![Value::Time(180_000_000_000), Value::Null],
             ],
+            zone: None,
         }
     }
 
@@ -384,12 +392,17 @@ mod tests {
     #[test]
     fn epochs() {
         let ms = Epoch::new(Some(linegate::Precision::Millisecond));
-        assert_eq!(Value::Time(1_500_000_000).to_json(ms), json!(1500));
+        assert_eq!(Value::Time(1_500_000_000).to_json(ms, None), json!(1500));
         let s = Epoch::new(Some(linegate::Precision::Second));
-        assert_eq!(Value::Time(-1).to_json(s), json!(-1), "floors like 1.x");
+        assert_eq!(Value::Time(-1).to_json(s, None), json!(-1), "floors like 1.x");
         assert_eq!(
-            Value::Time(1_500_000).to_json(Epoch(None)),
+            Value::Time(1_500_000).to_json(Epoch(None), None),
             json!("1970-01-01T00:00:00.0015Z")
+        );
+        let chicago = Some(chrono_tz::America::Chicago);
+        assert_eq!(
+            Value::Time(1_767_225_600_000_000_001).to_json(Epoch(None), chicago),
+            json!("2025-12-31T18:00:00.000000001-06:00")
         );
     }
 

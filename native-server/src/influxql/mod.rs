@@ -157,6 +157,18 @@ fn authorize(run: &Run<'_>, statement: &Statement, access: &Access<'_>) -> Resul
         Statement::Select(select) if select.into.is_some() => {
             Err(QueryError::NotReadOnly("SELECT INTO".into()))
         }
+        // 1.x checks the zone as it parses.
+        Statement::Select(select)
+            if select
+                .timezone
+                .as_deref()
+                .is_some_and(|name| select::zone(name).is_err()) =>
+        {
+            Err(QueryError::Invalid(format!(
+                "error parsing query: unable to find time zone {}",
+                select.timezone.as_deref().unwrap_or_default()
+            )))
+        }
         Statement::CreateDatabase { .. } if !access.admin => forbidden("CREATE DATABASE"),
         Statement::DropDatabase { .. } if !access.admin => forbidden("DROP DATABASE"),
         Statement::CreateRetentionPolicy { .. } if !access.admin => {

@@ -1202,11 +1202,6 @@ pub async fn select(
     run: &Run<'_>,
     select: &linegate_influxql::Select,
 ) -> Result<Vec<Series>, Error> {
-    if select.timezone.is_some() {
-        return Err(Error::Statement(
-            "tz() is not supported by linegate yet".into(),
-        ));
-    }
     // Each measurement read, with the session that reads it: the database's, or one over a
     // subquery's answer.
     let mut sources: Vec<(Table, Arc<SessionContext>)> = Vec::new();
@@ -1297,6 +1292,12 @@ pub async fn select(
     })
 }
 
+/// The zone `tz()` names.
+pub fn zone(name: &str) -> Result<chrono_tz::Tz, Error> {
+    name.parse()
+        .map_err(|_| Error::Statement(format!("unable to find time zone {name}")))
+}
+
 /// A subquery's answer as tables to query again: one per measurement, its `GROUP BY` tags
 /// as tags and its columns as fields, in a session of its own.
 fn derived(answer: &[Series]) -> Result<Vec<(Table, Arc<SessionContext>)>, Error> {
@@ -1355,7 +1356,20 @@ async fn measurement(
 ) -> Result<Vec<Series>, Error> {
     let now = db.now;
     let range = TimeRange::of(select.condition.as_ref(), now)?;
-    let grouping = grouping(&select.group_by, table)?;
+    let mut grouping = grouping(&select.group_by, table)?;
+    let zone = match &select.timezone {
+        Some(name) => Some(zone(name)?),
+        None => None,
+    };
+    // Windows start on the zone's local boundaries (a day at local midnight); the offset is
+    // the zone's at the start of the range.
+    if let (Some(zone), Some((interval, offset))) = (zone, grouping.window) {
+        use chrono::Offset;
+        let at = chrono::DateTime::from_timestamp_nanos(range.lower.unwrap_or(now));
+        let local = at.with_timezone(&zone).offset().fix().local_minus_utc() as i64;
+        let shifted = offset - local * 1_000_000_000;
+        grouping.window = Some((interval, shifted.rem_euclid(interval)));
+    }
     let projected = expand(&select.fields, all, &grouping.tags)?;
     let projected: Vec<Projected> = projected
         .into_iter()
@@ -1658,6 +1672,7 @@ async fn measurement(
             tags,
             columns: columns.clone(),
             values,
+            zone,
         });
     }
     Ok(series)

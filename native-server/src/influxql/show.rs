@@ -113,6 +113,7 @@ fn listing(name: Option<&str>, columns: &[&str], values: Vec<Vec<Value>>) -> Ser
         tags: BTreeMap::new(),
         columns: columns.iter().map(|c| (*c).to_owned()).collect(),
         values,
+        zone: None,
     }
 }
 
