@@ -680,6 +680,8 @@ enum Cell {
     Mode(usize),
     /// The nearest-rank percentile of a sorted list column.
     Percentile(usize, f64),
+    /// The area under the points of a value list and a time list (in time order), per unit.
+    Integral(usize, usize, i64),
     Transform(Box<Transform>),
 }
 
@@ -989,6 +991,26 @@ impl Planner<'_> {
                 let i = self.column_index(key("distinct"), list);
                 self.multi_row = Some(MultiRow::Distinct { list: i });
                 return Ok(Cell::Column(i));
+            }
+            "integral" => {
+                let unit = match args.get(1) {
+                    None => 1_000_000_000,
+                    Some(Expr::Literal(Literal::Duration(unit))) if *unit > 0 => *unit,
+                    Some(_) => {
+                        return Err(Error::Statement(
+                            "second argument must be a duration".into(),
+                        ))
+                    }
+                };
+                let collect = |e: DfExpr| {
+                    agg::array_agg(e)
+                        .order_by(by_time(true))
+                        .filter(present.clone())
+                        .build()
+                };
+                let values = self.column_index(key("integral_values"), collect(value.clone())?);
+                let times = self.column_index(key("integral_times"), collect(time.clone())?);
+                return Ok(Cell::Integral(values, times, unit));
             }
             "top" | "bottom" => {
                 if args.len() < 2 {
@@ -1566,6 +1588,8 @@ async fn measurement(
                         },
                         _ => default_time,
                     },
+                    // 1.x answers a lone integral at time 0, whatever the range.
+                    SelectorTime::None if is_integral(&cells) => 0,
                     SelectorTime::None | SelectorTime::Wanted => default_time,
                 }
             };
@@ -1596,7 +1620,8 @@ async fn measurement(
             }
             values.push(row);
         }
-        if grouping.window.is_some() {
+        if let Some((interval, _)) = grouping.window {
+            integrals_across_windows(&cells, &group.rows, &mut values, interval);
             fill_values(&mut values, &fill);
         }
         // Transformations run over the series' rows in time order.
@@ -1792,6 +1817,84 @@ fn percentile(sorted: &[Value], p: f64) -> Option<Value> {
         .cloned()
 }
 
+fn is_integral(cells: &[Cell]) -> bool {
+    matches!(cells, [Cell::Integral(..)])
+}
+
+/// 1.x's integral over windows also covers the edges of each window: the line from the
+/// previous window's last point to this one's first is cut at the window start, the line
+/// to the next window's first point at the window end.
+fn integrals_across_windows(
+    cells: &[Cell],
+    rows: &[(i64, Vec<Value>)],
+    values: &mut [Vec<Value>],
+    interval: i64,
+) {
+    let points = |data: &[Value], values: usize, times: usize| -> Vec<(i64, f64)> {
+        match (data.get(times), data.get(values)) {
+            (Some(Value::List(times)), Some(Value::List(values))) => times
+                .iter()
+                .zip(values)
+                .filter_map(|(t, v)| match (t, v.as_f64()) {
+                    (Value::Time(t), Some(v)) => Some((*t, v)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    for (c, cell) in cells.iter().enumerate() {
+        let Cell::Integral(v, t, unit) = *cell else {
+            continue;
+        };
+        let windows: Vec<Vec<(i64, f64)>> = rows.iter().map(|(_, d)| points(d, v, t)).collect();
+        let at = |a: (i64, f64), b: (i64, f64), x: i64| {
+            (x, a.1 + (b.1 - a.1) * (x - a.0) as f64 / (b.0 - a.0) as f64)
+        };
+        for (i, (start, _)) in rows.iter().enumerate() {
+            let own = &windows[i];
+            let (Some(&first), Some(&last)) = (own.first(), own.last()) else {
+                continue;
+            };
+            let mut line = Vec::with_capacity(own.len() + 2);
+            let before = windows[..i].iter().rev().find_map(|w| w.last().copied());
+            if let Some(before) = before {
+                line.push(at(before, first, *start));
+            }
+            line.extend_from_slice(own);
+            let after = windows[i + 1..].iter().find_map(|w| w.first().copied());
+            if let Some(after) = after {
+                line.push(at(last, after, start + interval));
+            }
+            let area: f64 = line
+                .windows(2)
+                .map(|p| (p[0].1 + p[1].1) / 2.0 * (p[1].0 - p[0].0) as f64)
+                .sum();
+            values[i][c + 1] = Value::Float(area / unit as f64);
+        }
+    }
+}
+
+/// The trapezoidal area under points in time order, in `unit`s of time.
+fn integral(values: &[Value], times: &[Value], unit: i64) -> Value {
+    let points: Vec<(i64, f64)> = times
+        .iter()
+        .zip(values)
+        .filter_map(|(t, v)| match (t, v.as_f64()) {
+            (Value::Time(t), Some(v)) => Some((*t, v)),
+            _ => None,
+        })
+        .collect();
+    if points.is_empty() {
+        return Value::Null;
+    }
+    let area: f64 = points
+        .windows(2)
+        .map(|pair| (pair[0].1 + pair[1].1) / 2.0 * (pair[1].0 - pair[0].0) as f64)
+        .sum();
+    Value::Float(area / unit as f64)
+}
+
 /// The most frequent value (values in time order); on a tie, the one seen first.
 fn mode(values: &[Value]) -> Value {
     let mut best: Option<(&Value, usize)> = None;
@@ -1936,6 +2039,10 @@ fn evaluate(cell: &Cell, data: &[Value]) -> Value {
         ),
         Cell::Mode(i) => match data.get(*i) {
             Some(Value::List(values)) => mode(values),
+            _ => Value::Null,
+        },
+        Cell::Integral(values, times, unit) => match (data.get(*values), data.get(*times)) {
+            (Some(Value::List(values)), Some(Value::List(times))) => integral(values, times, *unit),
             _ => Value::Null,
         },
         Cell::Percentile(i, p) => match data.get(*i) {
