@@ -106,6 +106,10 @@ pub struct DatabaseDef {
     /// queries and deleted. `None`: forever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<i64>,
+    /// The shard-group duration InfluxQL's retention-policy statements gave (nanoseconds),
+    /// shown by `SHOW RETENTION POLICIES`; linegate's files are laid out by day whatever it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_duration: Option<i64>,
 }
 
 impl DatabaseDef {
@@ -257,16 +261,25 @@ impl Catalog {
                 name: name.to_owned(),
                 tables: BTreeMap::new(),
                 retention: None,
+                shard_duration: None,
             })
     }
 
-    /// Sets how long database `name` keeps points (`None`: forever); `false` if there is
-    /// no such database. Saves.
-    pub fn set_retention(&mut self, name: &str, retention: Option<i64>) -> io::Result<bool> {
+    /// Sets how long database `name` keeps points (`None`: forever) and, if given, the
+    /// shard-group duration it shows; `false` if there is no such database. Saves.
+    pub fn set_retention(
+        &mut self,
+        name: &str,
+        retention: Option<i64>,
+        shard_duration: Option<i64>,
+    ) -> io::Result<bool> {
         let Some(db) = self.databases.get_mut(name) else {
             return Ok(false);
         };
         db.retention = retention;
+        if shard_duration.is_some() {
+            db.shard_duration = shard_duration;
+        }
         self.save()?;
         Ok(true)
     }
@@ -376,6 +389,7 @@ impl Catalog {
                     name: database.to_owned(),
                     tables: BTreeMap::new(),
                     retention: None,
+                    shard_duration: None,
                 }
             }
         };

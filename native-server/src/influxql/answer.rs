@@ -394,7 +394,11 @@ mod tests {
         let ms = Epoch::new(Some(linegate::Precision::Millisecond));
         assert_eq!(Value::Time(1_500_000_000).to_json(ms, None), json!(1500));
         let s = Epoch::new(Some(linegate::Precision::Second));
-        assert_eq!(Value::Time(-1).to_json(s, None), json!(-1), "floors like 1.x");
+        assert_eq!(
+            Value::Time(-1).to_json(s, None),
+            json!(-1),
+            "floors like 1.x"
+        );
         assert_eq!(
             Value::Time(1_500_000).to_json(Epoch(None), None),
             json!("1970-01-01T00:00:00.0015Z")

@@ -1335,7 +1335,9 @@ fn derived(answer: &[Series]) -> Result<Vec<(Table, Arc<SessionContext>)>, Error
         let failed = |e: arrow::error::ArrowError| Error::Statement(e.to_string());
         let batch = super::answer::batch(&series).map_err(failed)?;
         // The measurement is the table's name, not a column.
-        let batch = batch.project(&(1..batch.num_columns()).collect::<Vec<_>>()).map_err(failed)?;
+        let batch = batch
+            .project(&(1..batch.num_columns()).collect::<Vec<_>>())
+            .map_err(failed)?;
         let mut table = Table {
             name: name.to_owned(),
             tags: Vec::new(),

@@ -28,9 +28,11 @@ pub async fn run(run: &Run<'_>, statement: &Statement) -> Result<Vec<Series>, Er
         Statement::ShowTagValues(show) => tag_values(run, show).await,
         Statement::ShowFieldKeys(show) => field_keys(run, show),
         Statement::ShowSeries(show) => series(run, show).await,
-        Statement::ShowRetentionPolicies { on } => {
-            retention_policies(run, &run.database(on.as_deref())?)
-        }
+        // The policies of the v1 database itself, not of the one its default reaches.
+        Statement::ShowRetentionPolicies { on } => match on.as_deref().or(run.database) {
+            Some(name) => retention_policies(run, name),
+            None => Err(Error::Statement("database name required".into())),
+        },
         Statement::CreateDatabase { name, policy } => create_database(run, name, policy.as_ref()),
         Statement::DropDatabase { name } => drop_database(run, name).await,
         Statement::CreateRetentionPolicy {
@@ -420,45 +422,51 @@ fn escape(text: &str, special: &[char]) -> String {
     out
 }
 
-/// `SHOW RETENTION POLICIES ON db`: `autogen` (the database itself), each `db/rp`
-/// database, and the DBRP mappings of `db`, with the retention period each reaches.
+/// `SHOW RETENTION POLICIES ON db`: the database's own policy (`autogen`, or the name
+/// `CREATE DATABASE … NAME` gave it), each `db/rp` database, and the DBRP mappings of `db`
+/// to other databases, in the order they were made; the default is where `db` resolves.
 pub fn retention_policies(run: &Run<'_>, name: &str) -> Result<Vec<Series>, Error> {
     let catalog = run.store.catalog();
-    let duration = |database: &str| {
-        let period = catalog.database(database).and_then(|db| db.retention);
-        Value::String(go_duration(period.unwrap_or(0)))
-    };
-    // The mapping of the pair without a policy, if any, says which policy is the default.
-    let default_target = catalog
-        .dbrps()
-        .find(|m| m.db == name && linegate::v1_database(name, Some(&m.rp)) == name)
-        .map(|m| m.target.clone());
-    let default_target = default_target.as_deref().unwrap_or(name);
-    let mut policies: BTreeMap<String, String> = BTreeMap::new();
-    if catalog.database(name).is_some() {
-        policies.insert("autogen".into(), name.to_owned());
+    let mut policies: Vec<(u32, String, String)> = Vec::new();
+    if let Some(db) = catalog.database(name) {
+        let own = catalog
+            .dbrps()
+            .find(|m| m.db == name && m.target == name && !is_default_name(&m.rp))
+            .map_or("autogen".to_owned(), |m| m.rp.clone());
+        policies.push((db.id, own, name.to_owned()));
     }
     let prefix = format!("{name}/");
     for db in catalog.databases() {
         if let Some(rp) = db.name.strip_prefix(&prefix) {
-            policies.insert(rp.to_owned(), db.name.clone());
+            policies.push((db.id, rp.to_owned(), db.name.clone()));
         }
     }
     for mapping in catalog.dbrps().filter(|m| m.db == name) {
-        if linegate::v1_database(name, Some(&mapping.rp)) != name {
-            policies.insert(mapping.rp.clone(), mapping.target.clone());
+        let listed = policies.iter().any(|(_, rp, _)| *rp == mapping.rp);
+        if !listed && !is_default_name(&mapping.rp) && mapping.target != name {
+            let id = catalog
+                .database(&mapping.target)
+                .map_or(u32::MAX, |db| db.id);
+            policies.push((id, mapping.rp.clone(), mapping.target.clone()));
         }
     }
     if policies.is_empty() {
         return Err(Error::Statement(format!("database not found: {name}")));
     }
+    policies.sort();
+    let default_target = catalog.resolve(name);
     let values = policies
         .iter()
-        .map(|(rp, target)| {
+        .map(|(_, rp, target)| {
+            let db = catalog.database(target);
+            let period = db.and_then(|db| db.retention).unwrap_or(0);
+            let shard = db
+                .and_then(|db| db.shard_duration)
+                .unwrap_or_else(|| shard_group_duration(period));
             vec![
                 string(rp),
-                duration(target),
-                string("168h0m0s"),
+                string(&go_duration(period)),
+                string(&go_duration(shard)),
                 Value::Integer(1),
                 Value::Boolean(target == default_target),
             ]
@@ -477,6 +485,24 @@ pub fn retention_policies(run: &Run<'_>, name: &str) -> Result<Vec<Series>, Erro
     )])
 }
 
+/// The names v1 clients use for "the database's default policy".
+fn is_default_name(rp: &str) -> bool {
+    linegate::v1_database("", Some(rp)).is_empty()
+}
+
+const HOUR: i64 = 3_600_000_000_000;
+
+/// 1.x's shard-group duration for a retention period: a week for forever or half a year
+/// and more, a day from two days, else an hour.
+fn shard_group_duration(period: i64) -> i64 {
+    match period {
+        0 => 168 * HOUR,
+        p if p >= 180 * 24 * HOUR => 168 * HOUR,
+        p if p >= 48 * HOUR => 24 * HOUR,
+        _ => HOUR,
+    }
+}
+
 /// A duration as InfluxDB 1.x prints it (`720h0m0s`, `0s` for forever).
 fn go_duration(nanos: i64) -> String {
     if nanos == 0 {
@@ -491,32 +517,47 @@ fn go_duration(nanos: i64) -> String {
     )
 }
 
-fn retention(duration: Option<i64>) -> Option<i64> {
-    duration.filter(|d| *d > 0)
+/// A policy's retention period: `INF` (0) is forever; anything shorter than an hour is
+/// refused, as in 1.x.
+fn period(duration: Option<i64>) -> Result<Option<i64>, Error> {
+    match duration {
+        None | Some(0) => Ok(None),
+        Some(d) if d < HOUR => Err(Error::Statement(
+            "retention policy duration must be at least 1h0m0s".into(),
+        )),
+        Some(d) => Ok(Some(d)),
+    }
 }
 
-fn saved(result: std::io::Result<bool>) -> Result<bool, Error> {
+/// The shard-group duration a statement sets: its own (at least an hour), else 1.x's
+/// default for the period.
+fn shard(policy: &PolicySpec, period: Option<i64>) -> i64 {
+    match policy.shard_duration {
+        Some(d) if d > 0 => d.max(HOUR),
+        _ => shard_group_duration(period.unwrap_or(0)),
+    }
+}
+
+fn saved<T>(result: std::io::Result<T>) -> Result<T, Error> {
     result.map_err(|e| Error::Statement(format!("saving the catalog failed: {e}")))
 }
 
 /// `CREATE DATABASE name [WITH DURATION d … NAME rp]`: the database keeps points for `d`;
-/// a named policy is mapped to it, so `rp=` reaches it too. Creating one that exists is
-/// not an error, as in 1.x.
+/// a named policy is the database's own under that name (`rp=` reaches it too). Creating
+/// one that exists is not an error, as in 1.x.
 fn create_database(
     run: &Run<'_>,
     name: &str,
     policy: Option<&PolicySpec>,
 ) -> Result<Vec<Series>, Error> {
-    let period = retention(policy.and_then(|p| p.duration));
-    saved(run.store.create_database(name, period))?;
-    if let Some(rp) = policy.and_then(|p| p.name.as_deref()) {
-        if linegate::v1_database(name, Some(rp)) != name {
-            let mut catalog = run.store.catalog();
-            catalog
-                .create_dbrp(name, rp, name)
-                .map_err(|e| Error::Statement(format!("saving the catalog failed: {e}")))?
-                .map_err(Error::Statement)?;
-        }
+    let spec = policy.cloned().unwrap_or_default();
+    let period = period(spec.duration)?;
+    if saved(run.store.create_database(name, period))? {
+        let shard = shard(&spec, period);
+        saved(run.store.catalog().set_retention(name, period, Some(shard)))?;
+    }
+    if let Some(rp) = spec.name.as_deref().filter(|rp| !is_default_name(rp)) {
+        saved(run.store.catalog().create_dbrp(name, rp, name))?.map_err(Error::Statement)?;
     }
     Ok(vec![])
 }
@@ -557,40 +598,46 @@ fn create_policy(
     if run.store.catalog().database(db).is_none() {
         return Err(Error::Statement(format!("database not found: {db}")));
     }
+    let period = period(policy.duration)?;
     let target = linegate::v1_database(db, Some(rp));
-    let period = retention(policy.duration);
-    if target == db {
-        saved(run.store.catalog().set_retention(db, period))?;
-    } else {
-        let created = saved(run.store.create_database(&target, period))?;
-        if !created {
-            return Err(Error::Statement("retention policy already exists".into()));
-        }
+    if target != db && !saved(run.store.create_database(&target, period))? {
+        return Err(Error::Statement("retention policy already exists".into()));
     }
+    let shard = shard(policy, period);
+    saved(
+        run.store
+            .catalog()
+            .set_retention(&target, period, Some(shard)),
+    )?;
     if policy.default {
         make_default(run, db, &target)?;
     }
     Ok(vec![])
 }
 
-/// `ALTER RETENTION POLICY rp ON db …`: a new period for `db/rp`, or make it the default.
+/// `ALTER RETENTION POLICY rp ON db …`: a new period (or shard duration) for `db/rp`, or
+/// make it the default.
 fn alter_policy(
     run: &Run<'_>,
     db: &str,
     rp: &str,
     policy: &PolicySpec,
 ) -> Result<Vec<Series>, Error> {
-    let target = linegate::v1_database(db, Some(rp));
-    if run.store.catalog().database(&target).is_none() {
-        return Err(Error::Statement("retention policy not found".into()));
+    let mut target = linegate::v1_database(db, Some(rp));
+    // The database's own policy may go by the name CREATE DATABASE … NAME gave it.
+    if run.store.catalog().resolve(&target) == db {
+        target = db.to_owned();
     }
-    if let Some(duration) = policy.duration {
-        saved(
-            run.store
-                .catalog()
-                .set_retention(&target, retention(Some(duration))),
-        )?;
-    }
+    let (current, shard) = match run.store.catalog().database(&target) {
+        Some(def) => (def.retention, def.shard_duration),
+        None => return Err(Error::Statement("retention policy not found".into())),
+    };
+    let period = match policy.duration {
+        Some(_) => period(policy.duration)?,
+        None => current,
+    };
+    let shard = policy.shard_duration.map(|d| d.max(HOUR)).or(shard);
+    saved(run.store.catalog().set_retention(&target, period, shard))?;
     if policy.default {
         make_default(run, db, &target)?;
     }
@@ -604,18 +651,15 @@ fn make_default(run: &Run<'_>, db: &str, target: &str) -> Result<(), Error> {
         saved(catalog.delete_dbrp(db, "autogen"))?;
         return Ok(());
     }
-    catalog
-        .create_dbrp(db, "autogen", target)
-        .map_err(|e| Error::Statement(format!("saving the catalog failed: {e}")))?
-        .map_err(Error::Statement)
+    saved(catalog.create_dbrp(db, "autogen", target))?.map_err(Error::Statement)
 }
 
 /// `DROP RETENTION POLICY rp ON db`: the database `db/rp` and its points.
 async fn drop_policy(run: &Run<'_>, db: &str, rp: &str) -> Result<Vec<Series>, Error> {
     let target = linegate::v1_database(db, Some(rp));
-    if target == db {
+    if target == db || run.store.catalog().resolve(&target) == db {
         return Err(Error::Statement(format!(
-            "linegate keeps a database's points in its default policy: DROP DATABASE {db} \
+            "linegate keeps a database's points in its own policy: DROP DATABASE {db} \
              removes them"
         )));
     }
