@@ -85,6 +85,8 @@ pub struct Store {
     wake: Notify,
     /// Wakes the writers waiting for room when a persist has freed buffer memory.
     drained: Notify,
+    /// The persister task, stopped at shutdown before the runtime goes away.
+    persister: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -170,6 +172,7 @@ impl Store {
             retired: Mutex::new(Vec::new()),
             wake: Notify::new(),
             drained: Notify::new(),
+            persister: Mutex::new(None),
         }))
     }
 
@@ -486,7 +489,7 @@ impl Store {
     /// Runs the persister until the process ends: snapshots when the buffer is big or old.
     pub fn spawn_persister(self: &Arc<Self>) {
         let store = self.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             loop {
                 let _ = tokio::time::timeout(Duration::from_secs(1), store.wake.notified()).await;
                 let due = {
@@ -515,6 +518,7 @@ impl Store {
                 store.remove_retired().await;
             }
         });
+        *lock(&self.persister) = Some(task);
     }
 
     /// Freezes the active buffer, writes it as Parquet, lists the files in the manifest and
@@ -784,6 +788,13 @@ impl Store {
     /// Stops accepting writes: syncs and closes the WAL, then persists the buffer so the next
     /// start has nothing to replay.
     pub async fn shutdown(&self) {
+        // Stopped at an await point: a compaction cut short leaves an unlisted file, which
+        // the next start removes, as after a crash.
+        let persister = lock(&self.persister).take();
+        if let Some(task) = persister {
+            task.abort();
+            let _ = task.await;
+        }
         if let Err(e) = self.snapshot().await {
             tracing::error!(error = %e, "final snapshot failed; the WAL will be replayed at the next start");
         }

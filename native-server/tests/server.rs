@@ -952,22 +952,32 @@ async fn v1_query_answers_influxql_in_the_1x_shape() {
     .await;
     let results = &answer.json()["results"];
     assert_eq!(results[0]["series"][0]["values"], json!([["home"]]));
-    assert_eq!(
-        results[1]["series"][0]["columns"],
-        json!(["time", "avg(home.temp)"])
-    );
+    assert_eq!(results[1]["series"][0]["columns"], json!(["time", "mean"]));
     assert_eq!(results[1]["series"][0]["values"][0][1], json!(71.25));
     assert_eq!(results[2]["series"][0]["values"], json!([["home"]]));
     assert_eq!(
         results[3]["series"][0]["values"],
         json!([["hum", "float"], ["temp", "float"]])
     );
-    assert!(
-        results[4]["error"]
-            .as_str()
-            .unwrap()
-            .contains("not supported"),
-        "{results}"
+    assert_eq!(
+        results[4],
+        json!({"statement_id": 4}),
+        "DROP DATABASE answers nothing"
+    );
+    let q = urlencode("SHOW DATABASES");
+    let after = send(
+        &server,
+        Method::GET,
+        &format!("/query?q={q}"),
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert_eq!(
+        after.json()["results"][0]["series"][0],
+        json!({"name": "databases", "columns": ["name"]}),
+        "{}",
+        after.body
     );
 
     let denied = send(

@@ -372,7 +372,7 @@ async fn dbrp_mappings_route_v1_and_v2_writes_and_v1_queries() {
     .await;
     assert!(
         policies.contains(
-            r#"["autogen","0s","168h0m0s",1,true],["weekly","168h0m0s","168h0m0s",1,false]"#
+            r#"["autogen","0s","168h0m0s",1,true],["weekly","168h0m0s","24h0m0s",1,false]"#
         ),
         "{policies}"
     );

@@ -113,12 +113,31 @@ impl Epoch {
         let utc = chrono::DateTime::from_timestamp_nanos(nanos);
         match (self.0, zone) {
             (Some(unit), _) => json!(nanos.div_euclid(unit)),
-            (None, None) => json!(utc.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-            (None, Some(zone)) => json!(utc
-                .with_timezone(&zone)
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            (None, None) => json!(rfc3339_nano(&utc)),
+            (None, Some(zone)) => json!(rfc3339_nano(&utc.with_timezone(&zone))),
         }
     }
+}
+
+/// Go's `RFC3339Nano`, as 1.x writes times: the fraction without trailing zeros, `Z` for UTC.
+fn rfc3339_nano<Z: chrono::TimeZone>(time: &chrono::DateTime<Z>) -> String
+where
+    Z::Offset: std::fmt::Display,
+{
+    use chrono::{Offset, Timelike};
+    let mut text = time.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let nanos = time.nanosecond() % 1_000_000_000;
+    if nanos > 0 {
+        let fraction = format!("{nanos:09}");
+        text.push('.');
+        text.push_str(fraction.trim_end_matches('0'));
+    }
+    if time.offset().fix().local_minus_utc() == 0 {
+        text.push('Z');
+    } else {
+        text.push_str(&time.format("%:z").to_string());
+    }
+    text
 }
 
 /// One series of an answer: a measurement (or a `SHOW` listing), its tag set, its rows.
@@ -146,11 +165,14 @@ impl Series {
             object.insert("tags".into(), json!(self.tags));
         }
         object.insert("columns".into(), json!(self.columns));
-        let rows: Vec<Json> = values
-            .iter()
-            .map(|row| Json::Array(row.iter().map(|v| v.to_json(epoch, self.zone)).collect()))
-            .collect();
-        object.insert("values".into(), Json::Array(rows));
+        // 1.x leaves `values` out of an empty listing.
+        if !values.is_empty() {
+            let rows: Vec<Json> = values
+                .iter()
+                .map(|row| Json::Array(row.iter().map(|v| v.to_json(epoch, self.zone)).collect()))
+                .collect();
+            object.insert("values".into(), Json::Array(rows));
+        }
         if partial {
             object.insert("partial".into(), json!(true));
         }

@@ -434,6 +434,13 @@ pub fn retention_policies(run: &Run<'_>, name: &str) -> Result<Vec<Series>, Erro
             .find(|m| m.db == name && m.target == name && !is_default_name(&m.rp))
             .map_or("autogen".to_owned(), |m| m.rp.clone());
         policies.push((db.id, own, name.to_owned()));
+    } else if let Some(default) = catalog
+        .dbrps()
+        .find(|m| m.db == name && is_default_name(&m.rp))
+    {
+        // A v1 name that only exists as mappings: its default mapping is its own policy.
+        let id = catalog.database(&default.target).map_or(0, |db| db.id);
+        policies.push((id, "autogen".to_owned(), default.target.clone()));
     }
     let prefix = format!("{name}/");
     for db in catalog.databases() {
