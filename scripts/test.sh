@@ -27,8 +27,30 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p linegate --no-deps --document-private-it
 # flate2's default (miniz) backend, the one InfluxDB 3 uses.
 step "cargo test -p linegate (native: the core)"
 cargo test -p linegate
-step "cargo test -p linegate-server (server integration, crash safety, CLI)"
+step "cargo test -p linegate-influxql (the InfluxQL parser)"
+cargo test -p linegate-influxql
+step "cargo test -p linegate-server (server integration, crash safety, CLI, the InfluxQL corpus)"
 cargo test -p linegate-server
+
+step "the real influx CLI 1.6.7 against the server"
+influx_cli_against_linegate() {
+  local dir port pid status=0
+  dir=$(mktemp -d)
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  echo "apiv3_cli-test-token" > "$dir/token"
+  target/debug/linegate serve --http-bind "127.0.0.1:$port" --data-dir "$dir/data" \
+    --admin-token-file "$dir/token" > "$dir/log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/ping" && break; sleep 0.1; done
+  # The CLI sends its credentials as Basic; linegate takes the token as the password.
+  INFLUX_USERNAME=cli INFLUX_PASSWORD=apiv3_cli-test-token \
+    scripts/test-influx-cli.sh "127.0.0.1:$port" || status=$?
+  kill "$pid"; wait "$pid" || true
+  [ "$status" = 0 ] || { echo "server log:"; cat "$dir/log"; }
+  rm -rf "$dir"
+  return "$status"
+}
+influx_cli_against_linegate
 
 step "wasm-bindgen tests under Node"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
