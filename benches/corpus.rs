@@ -68,6 +68,38 @@ pub fn telegraf_every(lines: usize, step: i64) -> String {
     out
 }
 
+/// A fleet's dashboard data: 100 hosts × 8 cpus, every series written every 10 s, in time
+/// order (800 lines a timestamp), the fields of [`telegraf`]; `lines` lines in all.
+#[allow(dead_code)]
+pub fn fleet(lines: usize) -> String {
+    use std::fmt::Write;
+    let mut rng = Rng::new(0xf1ee7);
+    let mut out = String::with_capacity(lines * 240);
+    let start: i64 = 1_700_000_000_000_000_000;
+    for n in 0..lines {
+        let series = n % 800;
+        let ts = start + (n / 800) as i64 * 10_000_000_000;
+        let _ = write!(
+            out,
+            "cpu,cpu=cpu{},host=host{:03},dc=us-west-{}",
+            series % 8,
+            series / 8,
+            series / 8 % 4
+        );
+        for (i, field) in CPU_FIELDS.iter().enumerate() {
+            let sep = if i == 0 { ' ' } else { ',' };
+            let _ = match i {
+                0 | 2 => write!(out, "{sep}{field}={}", rng.below(10_000) as f64 / 100.0),
+                1 => write!(out, "{sep}{field}={}.{:03}", rng.below(10), rng.below(1000)),
+                4 | 6 => write!(out, "{sep}{field}={}.{}", rng.below(2), rng.below(100)),
+                _ => write!(out, "{sep}{field}=0"),
+            };
+        }
+        let _ = writeln!(out, " {ts}");
+    }
+    out
+}
+
 /// A mixed corpus: escapes, quoted strings, integers, unsigned, booleans, missing timestamps.
 pub fn mixed(lines: usize) -> String {
     use std::fmt::Write;

@@ -1,7 +1,8 @@
 //! Writes a benchmark corpus to stdout: `cargo run --release --example gen_corpus -- telegraf 1000000`.
 //!
 //! Kinds: `telegraf` (lines 10 s apart), `ingest` (the same lines 1 ms apart, so a million
-//! span 17 minutes, like a fleet's writes) and `mixed`.
+//! span 17 minutes, like a fleet's writes), `fleet` (100 hosts × 8 cpus every 10 s, for the
+//! dashboard queries) and `mixed`.
 
 #[path = "../benches/corpus.rs"]
 mod corpus;
@@ -18,6 +19,7 @@ fn main() {
     let body = match kind.as_str() {
         "mixed" => corpus::mixed(lines),
         "ingest" => corpus::telegraf_every(lines, 1_000_000),
+        "fleet" => corpus::fleet(lines),
         _ => corpus::telegraf(lines),
     };
     std::io::stdout()
