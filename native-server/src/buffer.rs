@@ -402,26 +402,67 @@ impl TableBuffer {
     }
 }
 
-/// The latest time of each series seen since the start, per table, which tells whether a
-/// write may repeat a point; for a series not seen since the start, the latest persisted
-/// time of its table stands in.
+/// The times each series was written at since the start, per table, which tells whether a
+/// write may repeat a point; for a series not seen since the start, everything up to the
+/// latest persisted time of its table counts as written.
+///
+/// A series keeps a few disjoint spans, not just its latest time, so that requests arriving
+/// out of order (a loader with two connections) are not taken for repeats; past
+/// [`Written::MAX_SPANS`] the two closest spans are joined, which can only make the check
+/// more cautious.
 #[derive(Default)]
 pub struct Latest {
-    series: HashMap<TableKey, HashMap<SeriesKey, i64>>,
+    series: HashMap<TableKey, HashMap<SeriesKey, Written>>,
     /// The largest persisted time per table when the store opened.
     pub persisted: HashMap<TableKey, i64>,
+}
+
+/// The spans of time a series was written in: sorted, disjoint, inclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Written(Vec<(i64, i64)>);
+
+impl Written {
+    const MAX_SPANS: usize = 4;
+
+    /// Adds `span`; whether it meets a span written before.
+    fn add(&mut self, (first, last): (i64, i64)) -> bool {
+        let spans = &mut self.0;
+        let at = spans.partition_point(|&(_, end)| end < first);
+        let repeats = spans.get(at).is_some_and(|&(start, _)| start <= last);
+        if repeats {
+            // Join every span the new one meets.
+            let mut end = at;
+            while end < spans.len() && spans[end].0 <= last {
+                end += 1;
+            }
+            let joined = (spans[at].0.min(first), spans[end - 1].1.max(last));
+            spans.splice(at..end, [joined]);
+        } else {
+            spans.insert(at, (first, last));
+        }
+        if spans.len() > Self::MAX_SPANS {
+            // Join the two neighbours with the smallest gap.
+            let i = (1..spans.len())
+                .min_by_key(|&i| spans[i].0.saturating_sub(spans[i - 1].1))
+                .unwrap_or(1);
+            spans[i - 1].1 = spans[i].1;
+            spans.remove(i);
+        }
+        repeats
+    }
 }
 
 impl Latest {
     /// Records `rows` of table `key`; whether they may repeat a point written before.
     fn record(&mut self, key: TableKey, rows: &TableRows) -> bool {
-        let floor = self.persisted.get(&key).copied().unwrap_or(i64::MIN);
+        let floor = self.persisted.get(&key).copied();
         let series = self.series.entry(key).or_default();
         let mut repeats = rows.unordered;
         for (&s, span) in &rows.series {
-            let last = series.entry(s).or_insert(floor);
-            repeats |= span.first <= *last;
-            *last = (*last).max(span.last);
+            let written = series
+                .entry(s)
+                .or_insert_with(|| Written(floor.map(|f| (i64::MIN, f)).into_iter().collect()));
+            repeats |= written.add((span.first, span.last));
         }
         repeats
     }
@@ -648,15 +689,37 @@ mod tests {
         buffers.freeze(1);
         let (older, _, _dir4) = build("m,a=2 f=3 9\n");
         buffers.push(1, older);
+        assert!(
+            !buffers.active.tables[&key].repeats,
+            "an earlier time never written is a new point"
+        );
+        let (again, _, _dir6) = build("m,a=2 f=3 10\n");
+        buffers.push(1, again);
         let tables = buffers.table(key);
         assert_eq!(tables.len(), 2);
         assert!(
             tables[1].repeats,
-            "an earlier time of a series in a frozen generation"
+            "a point of a series in a frozen generation, written again"
         );
         assert_eq!((tables[0].min_time, tables[0].max_time), (10, 11));
         let (within, _, _dir5) = build("n,a=1 f=1 5\nn,a=1 f=2 5\n");
         assert!(within[0].unordered, "one request repeating a point");
+    }
+
+    #[test]
+    fn out_of_order_requests_are_not_repeats_but_overlaps_are() {
+        let mut written = Written(vec![]);
+        assert!(!written.add((50, 60)), "first");
+        assert!(!written.add((40, 49)), "an earlier request, arriving later");
+        assert!(!written.add((61, 70)), "a later one");
+        assert!(written.add((45, 45)), "inside a span");
+        assert!(written.add((69, 80)), "overlapping the last");
+        assert!(!written.add((100, 110)));
+        assert!(!written.add((0, 1)));
+        assert!(!written.add((200, 210)));
+        assert!(!written.add((300, 310)));
+        assert!(written.0.len() <= Written::MAX_SPANS, "{:?}", written.0);
+        assert!(written.add((105, 105)), "joined spans still cover what was written");
     }
 
     #[test]

@@ -84,6 +84,11 @@ impl Run<'_> {
     /// Runs a planned frame, refusing answers beyond [`MAX_ROWS`].
     async fn collect(&self, frame: DataFrame) -> Result<Vec<RecordBatch>, Error> {
         use futures::StreamExt;
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let plan = frame.clone().create_physical_plan().await?;
+            let plan = datafusion::physical_plan::displayable(plan.as_ref()).indent(true);
+            tracing::debug!(%plan, "InfluxQL plan");
+        }
         let mut stream = frame.execute_stream().await?;
         let mut batches = Vec::new();
         let mut rows = 0;

@@ -1,4 +1,0 @@
-fn main() {
-    let q = std::env::args().nth(1).unwrap();
-    println!("{:#?}", linegate_influxql::parse(&q));
-}
