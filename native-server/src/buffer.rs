@@ -719,7 +719,10 @@ mod tests {
         assert!(!written.add((200, 210)));
         assert!(!written.add((300, 310)));
         assert!(written.0.len() <= Written::MAX_SPANS, "{:?}", written.0);
-        assert!(written.add((105, 105)), "joined spans still cover what was written");
+        assert!(
+            written.add((105, 105)),
+            "joined spans still cover what was written"
+        );
     }
 
     #[test]

@@ -3,13 +3,22 @@
 //! A request's text is parsed whole to an AST by [`linegate_influxql`] (a parse error answers
 //! 400 before anything runs, as in 1.x) and checked against what its token may do; then the
 //! statements run in turn, each answering its series or its own error:
-//! - [`select`] plans `SELECT` onto DataFusion and shapes the rows as 1.x does;
+//! - [`select`] runs a `SELECT`: its sources (measurements, subqueries), one DataFusion plan
+//!   per measurement, the rows split into series; with
+//!   - [`columns`]: what a name is in a measurement (tag, field, cast),
+//!   - [`condition`]: `WHERE` as a time range and a DataFusion predicate,
+//!   - [`plan`]: the projection expanded, named and planned as DataFusion columns,
+//!   - [`shape`]: fill, transformations and the functions computed over the answer;
 //! - [`show`] answers the `SHOW` statements and runs the database, retention-policy and
-//!   measurement statements against the catalog;
+//!   delete statements;
 //! - [`answer`] writes it all as 1.x's JSON (whole or chunked) or CSV.
 
 mod answer;
+mod columns;
+mod condition;
+mod plan;
 mod select;
+mod shape;
 mod show;
 
 use arrow::array::RecordBatch;

@@ -14,7 +14,9 @@ use linegate_influxql::{
 };
 
 use super::answer::{Series, Value};
-use super::select::{compile, condition, Table, TimeRange};
+use super::columns::Table;
+use super::condition::{condition, TimeRange};
+use super::plan::compile;
 use super::{Error, Run};
 use crate::query;
 
