@@ -523,6 +523,8 @@ pub struct Buffers {
     pub frozen: Vec<Arc<Generation>>,
     /// The latest time of each series, across generations.
     pub latest: Latest,
+    /// The last rows of the persisted data, kept in step with the generations persisted.
+    pub last: crate::last::LastValues,
 }
 
 impl Default for Buffers {
@@ -531,6 +533,7 @@ impl Default for Buffers {
             active: Generation::new(),
             frozen: Vec::new(),
             latest: Latest::default(),
+            last: Default::default(),
         }
     }
 }

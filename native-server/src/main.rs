@@ -22,6 +22,8 @@
 //!   sources that may hold the same point merged.
 //! - [`influxql`] — InfluxQL (v1 `/query`, `/api/v3/query_influxql`): parsed to an AST by
 //!   the `linegate-influxql` crate, `SELECT` planned onto DataFusion, answers in 1.x's shape.
+//! - [`last`] — the last value of every series and field, kept as generations persist, so
+//!   InfluxQL's `last()` of every series does not read every point.
 //! - [`metrics`] — counters for `/metrics`.
 //! - [`client`] — `create`, `show`, `delete`, `write` and `query` against a running server.
 //! - [`validate`] — `linegate validate`: checks line-protocol files offline.
@@ -37,6 +39,7 @@ mod dedup;
 mod fsutil;
 mod http;
 mod influxql;
+mod last;
 mod metrics;
 mod persist;
 mod query;

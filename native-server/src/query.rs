@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use datafusion::common::{ScalarValue, TableReference};
-use datafusion::datasource::TableProvider;
+use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::object_store::ObjectStoreRegistry;
@@ -24,7 +24,8 @@ use url::Url;
 
 use linegate::QueryFormat;
 
-use crate::store::Store;
+use crate::last;
+use crate::store::{Store, TableSource};
 use crate::table::{MissingFile, StoredTable};
 
 /// Why a query failed.
@@ -215,6 +216,84 @@ pub fn context(store: &Store, database: &str) -> Result<SessionContext, QueryErr
         ctx.register_table(name, table).map_err(planning)?;
     }
     Ok(ctx)
+}
+
+/// A read-only session in which table `table` of `database` is only its last rows (see
+/// [`crate::last`]) and its buffered rows: what `last()` of every series needs, a row or
+/// so per series. The last rows are made from the files on first use. `None` if there is
+/// no such table.
+pub async fn last_values_context(
+    store: &Store,
+    database: &str,
+    table: &str,
+) -> Result<Option<SessionContext>, QueryError> {
+    let Some(found) = store.last_source(database, table) else {
+        return Ok(None);
+    };
+    let source = found.source;
+    let schema = source.schema.clone();
+    let tag_count = source.tag_count;
+    let rows = match found.rows {
+        Some(rows) => rows,
+        None => {
+            // Made from the files alone: the buffer is read as it is below.
+            let files = TableSource {
+                buffers: Vec::new(),
+                ..source.clone()
+            };
+            let frame = session(store)?
+                .read_table(Arc::new(StoredTable::new(files, store.objects().clone())))
+                .and_then(|frame| frame.with_column(last::RANK, lit(0u64)))
+                .map_err(planning)?;
+            let rows = Arc::new(
+                last::reduce(frame, &schema, tag_count)
+                    .await
+                    .map_err(planning)?,
+            );
+            store.keep_last(found.key, rows.clone(), found.changes);
+            rows
+        }
+    };
+    let adapt = |b: &RecordBatch| {
+        crate::buffer::adapt(b, &schema).map_err(|e| QueryError::Invalid(e.to_string()))
+    };
+    let mut batches = vec![adapt(&rows)?];
+    let repeats = source.buffers.iter().any(|b| b.repeats);
+    for buffer in &source.buffers {
+        for batch in buffer.batches() {
+            batches.push(adapt(batch)?);
+        }
+    }
+    if repeats {
+        // A buffered point may repeat a persisted one at the same time: the later wins,
+        // so the sources are reduced together, each later one ranked higher.
+        let ranked = batches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| last::ranked(b, i as u64))
+            .collect::<datafusion::error::Result<Vec<_>>>()
+            .map_err(planning)?;
+        let frame = session(store)?.read_batches(ranked).map_err(planning)?;
+        batches = vec![last::reduce(frame, &schema, tag_count)
+            .await
+            .map_err(planning)?];
+    }
+    let ctx = session(store)?;
+    let table: Arc<dyn TableProvider> =
+        Arc::new(MemTable::try_new(schema, vec![batches]).map_err(planning)?);
+    let table = match source.cutoff {
+        None => table,
+        Some(cutoff) => {
+            let oldest = lit(ScalarValue::TimestampNanosecond(Some(cutoff), None));
+            ctx.read_table(table)
+                .and_then(|frame| frame.filter(col("time").gt_eq(oldest)))
+                .map_err(planning)?
+                .into_view()
+        }
+    };
+    ctx.register_table(TableReference::bare(source.name.clone()), table)
+        .map_err(planning)?;
+    Ok(Some(ctx))
 }
 
 /// A DataFusion error as the query's error: a missing file is the store's fault (500),

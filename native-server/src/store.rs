@@ -11,16 +11,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use linegate::lp::LineErrorKind;
 use linegate::{validate_text, LineError, WriteError, WriteRequest};
 use object_store::ObjectStore;
 use tokio::sync::Notify;
 
-use crate::buffer::{to_record_batches, Buffers, Generation, TableBuffer};
-use crate::catalog::{AdmitError, Catalog, DatabaseDef};
+use crate::buffer::{adapt, to_record_batches, Buffers, Generation, TableBuffer, TableKey};
+use crate::catalog::{AdmitError, Catalog, DatabaseDef, TableDef};
 use crate::compact;
 use crate::dedup;
+use crate::last;
 use crate::metrics::Metrics;
 use crate::persist::{self, Manifest, ParquetFile};
 use crate::wal::{self, Entry, Wal};
@@ -50,6 +52,7 @@ pub struct StoreConfig {
 }
 
 /// One table as a query sees it.
+#[derive(Clone)]
 pub struct TableSource {
     /// The table's name.
     pub name: String,
@@ -63,6 +66,41 @@ pub struct TableSource {
     pub buffers: Vec<TableBuffer>,
     /// Rows older than this are expired (the database's retention), if any.
     pub cutoff: Option<i64>,
+}
+
+/// What [`Store::last_source`] gives.
+pub struct LastSource {
+    /// The table's key.
+    pub key: TableKey,
+    /// Its last rows, if made.
+    pub rows: Option<Arc<RecordBatch>>,
+    /// The change count to make them at.
+    pub changes: u64,
+    /// Its files, buffer and retention.
+    pub source: TableSource,
+}
+
+/// The last rows `base` of table `def` with a generation's rows taken in (they win a tie).
+async fn last_with(
+    def: &TableDef,
+    base: &RecordBatch,
+    rows: &TableBuffer,
+) -> Result<RecordBatch, String> {
+    let schema = def.schema();
+    let failed = |e: &dyn std::fmt::Display| format!("updating the last values failed: {e}");
+    let mut ranked = vec![
+        last::ranked(&adapt(base, &schema).map_err(|e| failed(&e))?, 0).map_err(|e| failed(&e))?,
+    ];
+    for (i, batch) in rows.batches().enumerate() {
+        let batch = adapt(batch, &schema).map_err(|e| failed(&e))?;
+        ranked.push(last::ranked(&batch, i as u64 + 1).map_err(|e| failed(&e))?);
+    }
+    let frame = datafusion::prelude::SessionContext::new()
+        .read_batches(ranked)
+        .map_err(|e| failed(&e))?;
+    last::reduce(frame, &schema, def.columns.tags().len())
+        .await
+        .map_err(|e| failed(&e))
 }
 
 /// The outcome of a stored write: the lines rejected in a partial write (empty → 204).
@@ -325,6 +363,7 @@ impl Store {
         let Some(key) = dropped else {
             return Ok(false);
         };
+        lock(&self.buffers).last.forget(|k| k == key);
         self.snapshot().await?;
         let gone: Vec<Arc<ParquetFile>> = tokio::task::block_in_place(|| {
             let mut manifest = lock(&self.manifest);
@@ -435,6 +474,9 @@ impl Store {
                 Ok::<(), String>(())
             })?;
         }
+        lock(&self.buffers)
+            .last
+            .forget(|key| key == (database_id, def.id));
         drop(_one);
         self.remove_retired().await;
         Ok(deleted)
@@ -449,6 +491,7 @@ impl Store {
         let removed: Vec<Arc<ParquetFile>> = {
             let mut buffers = lock(&self.buffers);
             buffers.remove_database(db.id);
+            buffers.last.forget(|(database, _)| database == db.id);
             let mut manifest = lock(&self.manifest);
             let (gone, kept) = std::mem::take(&mut manifest.files)
                 .into_iter()
@@ -479,6 +522,35 @@ impl Store {
                 })
                 .collect(),
         )
+    }
+
+    /// What `last()` of table `table` of database `name` reads: its source (files, buffer,
+    /// retention), its last rows if made, and the change count to make them at; all taken
+    /// together, as [`Store::sources`] does.
+    pub fn last_source(&self, name: &str, table: &str) -> Option<LastSource> {
+        let db: DatabaseDef = lock(&self.catalog).database(name)?.clone();
+        let def = db.tables.get(table)?;
+        let key = (db.id, def.id);
+        let buffers = lock(&self.buffers);
+        let manifest = lock(&self.manifest);
+        Some(LastSource {
+            key,
+            rows: buffers.last.get(key),
+            changes: buffers.last.changes(),
+            source: TableSource {
+                name: def.name.clone(),
+                schema: def.schema(),
+                tag_count: def.columns.tags().len(),
+                files: manifest.table_files(db.id, def.id),
+                buffers: buffers.table(key),
+                cutoff: db.retention_cutoff(now_nanos()),
+            },
+        })
+    }
+
+    /// Keeps the last rows a scan made at change count `changes` (see [`crate::last`]).
+    pub fn keep_last(&self, key: TableKey, rows: Arc<RecordBatch>, changes: u64) {
+        lock(&self.buffers).last.keep(key, rows, changes);
     }
 
     /// The object store holding the Parquet files.
@@ -556,6 +628,7 @@ impl Store {
                 manifest.next_seq,
             )
         };
+        let mut last_updates = Vec::new();
         for (&(database_id, table_id), table) in &generation.tables {
             let def = {
                 let catalog = lock(&self.catalog);
@@ -564,6 +637,14 @@ impl Store {
                     .and_then(|db| db.tables.values().find(|t| t.id == table_id).cloned())
             };
             let Some(def) = def else { continue }; // dropped meanwhile
+                                                   // The table's last rows, if made, take in the generation's.
+            let key = (database_id, table_id);
+            let base = lock(&self.buffers).last.get(key);
+            let updated = match &base {
+                Some(base) => last_with(&def, base, table).await.map(Arc::new).ok(),
+                None => None,
+            };
+            last_updates.push(last::Update { key, base, updated });
             let buffer = table.clone();
             let encoded =
                 tokio::task::spawn_blocking(move || persist::encode_table(&def, &buffer, window))
@@ -594,7 +675,9 @@ impl Store {
             }
         }
         let (count, rows) = (files.len(), files.iter().map(|f| f.rows as usize).sum());
-        tokio::task::block_in_place(|| self.commit_generation(generation, files, first_file))?;
+        tokio::task::block_in_place(|| {
+            self.commit_generation(generation, files, first_file, last_updates)
+        })?;
         self.drained.notify_waiters();
         self.metrics.persisted(count, rows);
         tracing::info!(
@@ -613,10 +696,12 @@ impl Store {
         generation: &Arc<Generation>,
         files: Vec<Arc<ParquetFile>>,
         next_file: u64,
+        last_updates: Vec<last::Update>,
     ) -> Result<(), String> {
         {
             // Listing the files and dropping the generation happen under both locks, so a
-            // query sees the rows either in memory or in files, never both or neither.
+            // query sees the rows either in memory or in files, never both or neither; the
+            // last rows take in the generation at the same moment.
             let mut buffers = lock(&self.buffers);
             let mut manifest = lock(&self.manifest);
             manifest.files.extend(files);
@@ -627,6 +712,7 @@ impl Store {
                 .save()
                 .map_err(|e| format!("saving the manifest failed: {e}"))?;
             buffers.frozen.retain(|g| !Arc::ptr_eq(g, generation));
+            buffers.last.persisted(last_updates);
             self.metrics.buffer(buffers.bytes(), buffers.rows());
         }
         let wal_dir = self.config.data_dir.join("wal");

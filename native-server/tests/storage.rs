@@ -385,3 +385,115 @@ async fn dbrp_mappings_route_v1_and_v2_writes_and_v1_queries() {
     let listed = text(admin(Method::GET, "/api/v3/configure/dbrp", None)).await;
     assert!(!listed.contains("weekly"), "{listed}");
 }
+
+/// `SELECT last(f) … GROUP BY host` over `/query`, as (host, time in s, value) rows.
+async fn lasts(server: &Server, q: &str) -> Vec<(String, i64, f64)> {
+    let body = text(
+        reqwest::Client::new()
+            .get(server.url("/query"))
+            .query(&[("db", "last"), ("epoch", "s"), ("q", q)])
+            .bearer_auth(ADMIN)
+            .send(),
+    )
+    .await;
+    let body: Value = serde_json::from_str(&body).unwrap();
+    let mut out = Vec::new();
+    for series in body["results"][0]["series"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let host = series["tags"]["host"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for row in series["values"].as_array().unwrap() {
+            out.push((
+                host.clone(),
+                row[0].as_i64().unwrap() - T,
+                row[1].as_f64().unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn last_of_every_series_stays_exact_across_persists_rewrites_restarts_and_deletes() {
+    let dir = temp_dir("last");
+    let fast = ["--persist-interval-secs", "1"];
+    let server = Server::start(dir.path(), &fast);
+    let q = "SELECT last(f) FROM m GROUP BY host";
+    let at = |t: i64| (T + t).to_string();
+    write(
+        &server,
+        "last",
+        &format!(
+            "m,host=a f=1 {}\nm,host=a f=2 {}\nm,host=b f=5 {}\nm,host=b g=1 {}",
+            at(0),
+            at(10),
+            at(5),
+            at(20)
+        ),
+    )
+    .await;
+    let expected = vec![("a".to_owned(), 10, 2.0), ("b".to_owned(), 5, 5.0)];
+    assert_eq!(lasts(&server, q).await, expected, "from the buffer");
+
+    // Persisted; the first query makes the last rows from the file.
+    let persisted = wait_for_files(&server, |f| f.len() == 1);
+    assert_eq!(lasts(&server, q).await, expected, "from the last rows");
+
+    // A later point, and a rewrite of a's persisted point at the same time: both win.
+    write(
+        &server,
+        "last",
+        &format!("m,host=b f=7 {}\nm,host=a f=3 {}", at(30), at(10)),
+    )
+    .await;
+    let expected = vec![("a".to_owned(), 10, 3.0), ("b".to_owned(), 30, 7.0)];
+    assert_eq!(lasts(&server, q).await, expected, "last rows and buffer");
+    // Persisted again: the last rows take the generation in.
+    wait_for_files(&server, |f| {
+        f.len() == 2 || (f.len() == 1 && f != persisted)
+    });
+    assert_eq!(lasts(&server, q).await, expected, "after a persist");
+
+    // A tag filter still reads the last rows; a time filter reads the points.
+    let only_b = vec![("b".to_owned(), 30, 7.0)];
+    assert_eq!(
+        lasts(
+            &server,
+            "SELECT last(f) FROM m WHERE host = 'b' GROUP BY host"
+        )
+        .await,
+        only_b
+    );
+    let before = format!(
+        "SELECT last(f) FROM m WHERE time < {}s GROUP BY host",
+        T + 30
+    );
+    assert_eq!(
+        lasts(&server, &before).await,
+        vec![("a".to_owned(), 10, 3.0), ("b".to_owned(), 5, 5.0)]
+    );
+
+    // A delete forgets the last rows: b's previous point is its last again.
+    let delete = format!("DELETE FROM m WHERE host = 'b' AND time >= {}s", T + 30);
+    let answer = text(
+        reqwest::Client::new()
+            .post(server.url("/query"))
+            .query(&[("db", "last"), ("q", delete.as_str())])
+            .bearer_auth(ADMIN)
+            .send(),
+    )
+    .await;
+    assert_eq!(answer, r#"{"results":[{"statement_id":0}]}"#);
+    let expected = vec![("a".to_owned(), 10, 3.0), ("b".to_owned(), 5, 5.0)];
+    assert_eq!(lasts(&server, q).await, expected, "after a delete");
+
+    // And across a restart, made again from the files.
+    server.stop();
+    let server = Server::start(dir.path(), &fast);
+    assert_eq!(lasts(&server, q).await, expected, "after a restart");
+}

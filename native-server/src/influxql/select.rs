@@ -75,7 +75,7 @@ pub async fn select(
 ) -> Result<Vec<Series>, Error> {
     // Each measurement read, with the session that reads it: the database's, or one over a
     // subquery's answer.
-    let mut sources: Vec<(Table, Arc<SessionContext>)> = Vec::new();
+    let mut sources: Vec<(Table, Arc<SessionContext>, Option<String>)> = Vec::new();
     let mut databases: BTreeMap<String, Arc<SessionContext>> = BTreeMap::new();
     for source in &select.from {
         let m = match source {
@@ -91,7 +91,7 @@ pub async fn select(
                     }
                 }
                 let answer = Box::pin(self::select(run, &inner)).await?;
-                sources.extend(derived(&answer)?);
+                sources.extend(derived(&answer)?.into_iter().map(|(t, c)| (t, c, None)));
                 continue;
             }
         };
@@ -130,7 +130,11 @@ pub async fn select(
                 ctx
             }
         };
-        sources.extend(tables.into_iter().map(|t| (t, ctx.clone())));
+        sources.extend(
+            tables
+                .into_iter()
+                .map(|t| (t, ctx.clone(), Some(database.clone()))),
+        );
     }
     sources.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     // `*` and regexes expand against the columns of every measurement read, so all series
@@ -140,7 +144,7 @@ pub async fn select(
         tags: Vec::new(),
         fields: Vec::new(),
     };
-    for (table, _) in &sources {
+    for (table, _, _) in &sources {
         for tag in &table.tags {
             if !all.tags.contains(tag) {
                 all.tags.push(tag.clone());
@@ -153,7 +157,15 @@ pub async fn select(
         }
     }
     let mut series = Vec::new();
-    for (table, ctx) in &sources {
+    for (table, ctx, database) in &sources {
+        // `last()` of every series reads the table's last rows, not all its points.
+        let last = match database {
+            Some(database) if reads_only_last(select, table) => {
+                query::last_values_context(run.store, database, &table.name).await?
+            }
+            _ => None,
+        };
+        let ctx = last.as_ref().unwrap_or(ctx);
         series.extend(measurement(run, ctx, table, &all, select).await?);
     }
     let skip = select.soffset.unwrap_or(0) as usize;
@@ -161,6 +173,45 @@ pub async fn select(
         Some(limit) if limit > 0 => series.into_iter().skip(skip).take(limit as usize).collect(),
         _ => series.into_iter().skip(skip).collect(),
     })
+}
+
+/// Whether a statement asks only for `last()` of fields (beside tags), over all time and
+/// filtered by tags at most: then a table's last rows answer it exactly.
+fn reads_only_last(select: &linegate_influxql::Select, table: &Table) -> bool {
+    fn tags_only(expr: &Expr, table: &Table) -> bool {
+        match expr {
+            Expr::VarRef { name, .. } => table.tags.contains(name),
+            Expr::Literal(_) => true,
+            Expr::Paren(inner) => tags_only(inner, table),
+            Expr::Binary { left, right, .. } => tags_only(left, table) && tags_only(right, table),
+            _ => false,
+        }
+    }
+    let calls_last = select.fields.iter().all(|field| match &field.expr {
+        Expr::Call { name, args } => {
+            name == "last"
+                && matches!(
+                    args.as_slice(),
+                    [Expr::VarRef { .. } | Expr::Wildcard(_) | Expr::RegexRef(_)]
+                )
+        }
+        Expr::VarRef { name, .. } => table.tags.contains(name),
+        _ => false,
+    });
+    let any_call = select
+        .fields
+        .iter()
+        .any(|f| matches!(f.expr, Expr::Call { .. }));
+    calls_last
+        && any_call
+        && select
+            .group_by
+            .iter()
+            .all(|d| !matches!(d, Dimension::Time { .. }))
+        && select
+            .condition
+            .as_ref()
+            .is_none_or(|c| tags_only(c, table))
 }
 
 /// The zone `tz()` names.
