@@ -279,8 +279,13 @@ pub async fn last_values_context(
             .map_err(planning)?];
     }
     let ctx = session(store)?;
+    // Two partitions, so both cores read the buffered rows.
+    let mut partitions = vec![Vec::new(), Vec::new()];
+    for (i, batch) in batches.into_iter().enumerate() {
+        partitions[i % 2].push(batch);
+    }
     let table: Arc<dyn TableProvider> =
-        Arc::new(MemTable::try_new(schema, vec![batches]).map_err(planning)?);
+        Arc::new(MemTable::try_new(schema, partitions).map_err(planning)?);
     let table = match source.cutoff {
         None => table,
         Some(cutoff) => {

@@ -392,3 +392,139 @@ pub(super) fn run_transform(transform: &Transform, inputs: &[(i64, Value)]) -> V
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Value::{Float, Integer, Null, Time};
+
+    fn transform(function: &str, argument: i64, inputs: &[(i64, Value)]) -> Vec<Value> {
+        let transform = Transform {
+            function: function.into(),
+            input: Cell::Column(0),
+            argument,
+        };
+        run_transform(&transform, inputs)
+    }
+
+    #[test]
+    fn transformations_skip_nulls_and_use_the_elapsed_time() {
+        let s = 1_000_000_000;
+        let points = [
+            (0, Float(1.0)),
+            (10 * s, Null),
+            (20 * s, Float(5.0)),
+            (30 * s, Float(2.0)),
+        ];
+        assert_eq!(
+            transform("derivative", s, &points),
+            vec![Null, Null, Float(0.2), Float(-0.3)]
+        );
+        assert_eq!(
+            transform("non_negative_derivative", 10 * s, &points),
+            vec![Null, Null, Float(2.0), Null]
+        );
+        assert_eq!(
+            transform("difference", 0, &points),
+            vec![Null, Null, Float(4.0), Float(-3.0)]
+        );
+        assert_eq!(
+            transform("cumulative_sum", 0, &points),
+            vec![Float(1.0), Null, Float(6.0), Float(8.0)]
+        );
+        assert_eq!(
+            transform("moving_average", 2, &points),
+            vec![Null, Null, Float(3.0), Float(3.5)]
+        );
+        assert_eq!(
+            transform("elapsed", s, &points),
+            vec![Null, Null, Integer(20), Integer(10)]
+        );
+        let integers = [(0, Integer(3)), (1, Integer(1))];
+        assert_eq!(
+            transform("difference", 0, &integers),
+            vec![Null, Integer(-2)]
+        );
+    }
+
+    #[test]
+    fn fills_take_a_value_the_previous_one_or_a_line_between() {
+        let rows = || {
+            vec![
+                vec![Time(0), Float(1.0), Integer(10)],
+                vec![Time(10), Null, Null],
+                vec![Time(20), Null, Null],
+                vec![Time(30), Float(4.0), Integer(40)],
+                vec![Time(40), Null, Null],
+            ]
+        };
+        let column = |rows: &[Vec<Value>], c: usize| -> Vec<Value> {
+            rows.iter().map(|r| r[c].clone()).collect()
+        };
+        let mut linear = rows();
+        fill_values(&mut linear, &Fill::Linear);
+        assert_eq!(
+            column(&linear, 1),
+            vec![Float(1.0), Float(2.0), Float(3.0), Float(4.0), Null]
+        );
+        assert_eq!(
+            column(&linear, 2),
+            vec![Integer(10), Integer(20), Integer(30), Integer(40), Null]
+        );
+        let mut previous = rows();
+        fill_values(&mut previous, &Fill::Previous);
+        assert_eq!(
+            column(&previous, 1),
+            vec![Float(1.0), Float(1.0), Float(1.0), Float(4.0), Float(4.0)]
+        );
+        let mut zero = rows();
+        fill_values(&mut zero, &Fill::Value(Literal::Integer(0)));
+        assert_eq!(column(&zero, 2)[1], Integer(0));
+    }
+
+    #[test]
+    fn empty_windows_are_added_from_the_range_start() {
+        let groups = vec![Rows {
+            tags: vec![],
+            rows: vec![(20, vec![Integer(5)])],
+        }];
+        let range = TimeRange {
+            lower: Some(3),
+            upper: Some(35),
+        };
+        let filled = fill_windows(groups, 10, 0, range, 0, &[Integer(0)]);
+        let times: Vec<i64> = filled[0].rows.iter().map(|r| r.0).collect();
+        assert_eq!(times, vec![0, 10, 20, 30]);
+        assert_eq!(filled[0].rows[1].1, vec![Integer(0)]);
+        assert_eq!(filled[0].rows[2].1, vec![Integer(5)]);
+    }
+
+    #[test]
+    fn percentile_mode_and_integral_as_1x_computes_them() {
+        let sorted: Vec<Value> = (1..=10).map(|v| Integer(v)).collect();
+        assert_eq!(percentile(&sorted, 50.0), Some(Integer(5)));
+        assert_eq!(percentile(&sorted, 95.0), Some(Integer(10)));
+        assert_eq!(percentile(&sorted, 0.0), None, "1.x answers null for 0");
+        assert_eq!(
+            mode(&[Integer(2), Integer(1), Integer(1), Integer(2)]),
+            Integer(2)
+        );
+        let s = 1_000_000_000;
+        let integral_of = integral(
+            &[Float(1.0), Float(3.0), Float(3.0)],
+            &[Time(0), Time(2 * s), Time(3 * s)],
+            s,
+        );
+        assert_eq!(integral_of, Float(7.0));
+        assert_eq!(
+            arithmetic(&Integer(7), BinaryOp::Div, &Integer(2)),
+            Float(3.5)
+        );
+        assert_eq!(
+            arithmetic(&Integer(i64::MAX), BinaryOp::Add, &Integer(1)),
+            Null
+        );
+        assert_eq!(math("abs", &[Integer(-3)]), Integer(3));
+        assert_eq!(math("pow", &[Float(2.0), Float(10.0)]), Float(1024.0));
+    }
+}
