@@ -400,6 +400,16 @@ impl TableBuffer {
     pub fn batches(&self) -> impl Iterator<Item = &RecordBatch> {
         self.batches.iter().chain(&self.small)
     }
+
+    /// The batches that no longer change (more only ever follow them), in write order.
+    pub fn sealed(&self) -> &[RecordBatch] {
+        &self.batches
+    }
+
+    /// The small recent batches, after [`TableBuffer::sealed`]; they are merged as more come.
+    pub fn recent(&self) -> &[RecordBatch] {
+        &self.small
+    }
 }
 
 /// The times each series was written at since the start, per table, which tells whether a

@@ -29,14 +29,46 @@ use crate::buffer::TableKey;
 #[derive(Default)]
 pub struct LastValues {
     tables: HashMap<TableKey, Arc<RecordBatch>>,
+    /// Per table, the last rows of the buffer's sealed batches, with those batches' ids.
+    buffered: HashMap<TableKey, Buffered>,
     /// Counts the persists and deletes.
     changes: u64,
+}
+
+/// The last rows of a prefix of a table's sealed buffer batches, so a query reduces only
+/// the batches sealed since.
+#[derive(Clone)]
+pub struct Buffered {
+    /// The ids ([`batch_id`]) of the batches reduced, in write order.
+    pub batches: Vec<usize>,
+    /// Their last rows.
+    pub rows: Arc<RecordBatch>,
+}
+
+/// A sealed batch's identity: the address of its time values, which never move.
+pub fn batch_id(batch: &RecordBatch) -> usize {
+    let time = batch.column(batch.num_columns() - 1).to_data();
+    time.buffers().first().map_or(0, |b| b.as_ptr() as usize)
 }
 
 impl LastValues {
     /// The last rows of table `key`, if they are made.
     pub fn get(&self, key: TableKey) -> Option<Arc<RecordBatch>> {
         self.tables.get(&key).cloned()
+    }
+
+    /// The last rows of table `key`'s sealed buffer batches, as a query last kept them.
+    pub fn buffered(&self, key: TableKey) -> Option<Buffered> {
+        self.buffered.get(&key).cloned()
+    }
+
+    /// Keeps the last rows of table `key`'s sealed buffer batches for the next query, made
+    /// from a buffer taken at change count `changes`, unless a persist or delete came since:
+    /// the batches they name are then still buffered (so their ids cannot be reused).
+    pub fn keep_buffered(&mut self, key: TableKey, buffered: Buffered, changes: u64) {
+        if self.changes == changes {
+            self.buffered.insert(key, buffered);
+        }
     }
 
     /// The count of changes, taken with the files a scan reads.
@@ -57,6 +89,8 @@ impl LastValues {
     /// that changed meanwhile are forgotten.
     pub fn persisted(&mut self, updates: Vec<Update>) {
         self.changes += 1;
+        // The persisted batches leave the buffer.
+        self.buffered.clear();
         for update in updates {
             let unchanged = match (self.tables.get(&update.key), &update.base) {
                 (Some(current), Some(base)) => Arc::ptr_eq(current, base),
@@ -79,6 +113,7 @@ impl LastValues {
     pub fn forget(&mut self, doomed: impl Fn(TableKey) -> bool) {
         self.changes += 1;
         self.tables.retain(|key, _| !doomed(*key));
+        self.buffered.retain(|key, _| !doomed(*key));
     }
 }
 

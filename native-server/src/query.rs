@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use datafusion::common::{ScalarValue, TableReference};
 use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
@@ -257,27 +258,39 @@ pub async fn last_values_context(
     let adapt = |b: &RecordBatch| {
         crate::buffer::adapt(b, &schema).map_err(|e| QueryError::Invalid(e.to_string()))
     };
-    let mut batches = vec![adapt(&rows)?];
-    let repeats = source.buffers.iter().any(|b| b.repeats);
+    // The sealed buffer batches: the last rows a previous query kept for a prefix of them,
+    // with the batches sealed since.
+    let sealed: Vec<&RecordBatch> = source.buffers.iter().flat_map(|b| b.sealed()).collect();
+    let ids: Vec<usize> = sealed.iter().map(|b| last::batch_id(b)).collect();
+    let (mut pending, done) = match found.buffered {
+        Some(kept) if ids.starts_with(&kept.batches) => {
+            (vec![adapt(&kept.rows)?], kept.batches.len())
+        }
+        _ => (Vec::new(), 0),
+    };
+    for batch in &sealed[done..] {
+        pending.push(adapt(batch)?);
+    }
+    let sealed_rows = match pending.len() {
+        0 => None,
+        1 if done > 0 => pending.pop(),
+        _ => Some(reduce_sources(store, &schema, tag_count, pending).await?),
+    };
+    if let Some(rows) = &sealed_rows {
+        let rows = Arc::new(rows.clone());
+        let buffered = last::Buffered { batches: ids, rows };
+        store.keep_last_buffered(found.key, buffered, found.changes);
+    }
+    // The persisted last rows, then the buffer's, then its recent batches: reduced together,
+    // so a buffered point that repeats a persisted one wins.
+    let mut sources = vec![adapt(&rows)?];
+    sources.extend(sealed_rows);
     for buffer in &source.buffers {
-        for batch in buffer.batches() {
-            batches.push(adapt(batch)?);
+        for batch in buffer.recent() {
+            sources.push(adapt(batch)?);
         }
     }
-    if repeats {
-        // A buffered point may repeat a persisted one at the same time: the later wins,
-        // so the sources are reduced together, each later one ranked higher.
-        let ranked = batches
-            .iter()
-            .enumerate()
-            .map(|(i, b)| last::ranked(b, i as u64))
-            .collect::<datafusion::error::Result<Vec<_>>>()
-            .map_err(planning)?;
-        let frame = session(store)?.read_batches(ranked).map_err(planning)?;
-        batches = vec![last::reduce(frame, &schema, tag_count)
-            .await
-            .map_err(planning)?];
-    }
+    let batches = vec![reduce_sources(store, &schema, tag_count, sources).await?];
     let ctx = session(store)?;
     // Two partitions, so both cores read the buffered rows.
     let mut partitions = vec![Vec::new(), Vec::new()];
@@ -299,6 +312,25 @@ pub async fn last_values_context(
     ctx.register_table(TableReference::bare(source.name.clone()), table)
         .map_err(planning)?;
     Ok(Some(ctx))
+}
+
+/// The last rows of `sources` (a table's batches, in `schema`), a later one winning a tie.
+async fn reduce_sources(
+    store: &Store,
+    schema: &SchemaRef,
+    tag_count: usize,
+    sources: Vec<RecordBatch>,
+) -> Result<RecordBatch, QueryError> {
+    let ranked = sources
+        .iter()
+        .enumerate()
+        .map(|(i, b)| last::ranked(b, i as u64))
+        .collect::<datafusion::error::Result<Vec<_>>>()
+        .map_err(planning)?;
+    let frame = session(store)?.read_batches(ranked).map_err(planning)?;
+    last::reduce(frame, schema, tag_count)
+        .await
+        .map_err(planning)
 }
 
 /// A DataFusion error as the query's error: a missing file is the store's fault (500),

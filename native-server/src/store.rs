@@ -74,6 +74,8 @@ pub struct LastSource {
     pub key: TableKey,
     /// Its last rows, if made.
     pub rows: Option<Arc<RecordBatch>>,
+    /// The last rows of a prefix of its sealed buffer batches, if a query kept them.
+    pub buffered: Option<last::Buffered>,
     /// The change count to make them at.
     pub changes: u64,
     /// Its files, buffer and retention.
@@ -536,6 +538,7 @@ impl Store {
         Some(LastSource {
             key,
             rows: buffers.last.get(key),
+            buffered: buffers.last.buffered(key),
             changes: buffers.last.changes(),
             source: TableSource {
                 name: def.name.clone(),
@@ -551,6 +554,13 @@ impl Store {
     /// Keeps the last rows a scan made at change count `changes` (see [`crate::last`]).
     pub fn keep_last(&self, key: TableKey, rows: Arc<RecordBatch>, changes: u64) {
         lock(&self.buffers).last.keep(key, rows, changes);
+    }
+
+    /// Keeps the last rows of a table's sealed buffer batches (see [`crate::last`]).
+    pub fn keep_last_buffered(&self, key: TableKey, buffered: last::Buffered, changes: u64) {
+        lock(&self.buffers)
+            .last
+            .keep_buffered(key, buffered, changes);
     }
 
     /// The object store holding the Parquet files.

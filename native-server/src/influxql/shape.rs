@@ -501,7 +501,7 @@ mod tests {
 
     #[test]
     fn percentile_mode_and_integral_as_1x_computes_them() {
-        let sorted: Vec<Value> = (1..=10).map(|v| Integer(v)).collect();
+        let sorted: Vec<Value> = (1..=10).map(Integer).collect();
         assert_eq!(percentile(&sorted, 50.0), Some(Integer(5)));
         assert_eq!(percentile(&sorted, 95.0), Some(Integer(10)));
         assert_eq!(percentile(&sorted, 0.0), None, "1.x answers null for 0");
