@@ -281,8 +281,10 @@ pub async fn last_values_context(
         let buffered = last::Buffered { batches: ids, rows };
         store.keep_last_buffered(found.key, buffered, found.changes);
     }
-    // The persisted last rows, then the buffer's, then its recent batches: reduced together,
-    // so a buffered point that repeats a persisted one wins.
+    // The persisted last rows, then the buffer's, then its recent batches. When the buffer
+    // may repeat a point they are reduced together, so the later write wins the tie;
+    // otherwise no two of them share a series and time, and `last()` picks from them as
+    // they are.
     let mut sources = vec![adapt(&rows)?];
     sources.extend(sealed_rows);
     for buffer in &source.buffers {
@@ -290,7 +292,11 @@ pub async fn last_values_context(
             sources.push(adapt(batch)?);
         }
     }
-    let batches = vec![reduce_sources(store, &schema, tag_count, sources).await?];
+    let batches = if source.buffers.iter().any(|b| b.repeats) {
+        vec![reduce_sources(store, &schema, tag_count, sources).await?]
+    } else {
+        sources
+    };
     let ctx = session(store)?;
     // Two partitions, so both cores read the buffered rows.
     let mut partitions = vec![Vec::new(), Vec::new()];

@@ -510,7 +510,12 @@ async fn last_of_every_series_stays_exact_across_persists_rewrites_restarts_and_
     let mut expected = expected;
     expected.push(("c".to_owned(), 100 + 4999, 4999.0));
     assert_eq!(lasts(&server, q).await, expected, "one sealed batch");
-    write(&server, "last", &big(5000, &format!("m,host=a f=4 {}", at(10)))).await;
+    write(
+        &server,
+        "last",
+        &big(5000, &format!("m,host=a f=4 {}", at(10))),
+    )
+    .await;
     expected[0] = ("a".to_owned(), 10, 4.0);
     expected[2] = ("c".to_owned(), 100 + 9999, 9999.0);
     assert_eq!(lasts(&server, q).await, expected, "a batch sealed since");
