@@ -72,19 +72,26 @@ pub fn telegraf_every(lines: usize, step: i64) -> String {
 /// order (800 lines a timestamp), the fields of [`telegraf`]; `lines` lines in all.
 #[allow(dead_code)]
 pub fn fleet(lines: usize) -> String {
+    fleet_of(lines, 8, 1_700_000_000)
+}
+
+/// [`fleet`] with `cpus` cpus per host, from `start` (seconds since the epoch).
+#[allow(dead_code)]
+pub fn fleet_of(lines: usize, cpus: usize, start: i64) -> String {
     use std::fmt::Write;
     let mut rng = Rng::new(0xf1ee7);
     let mut out = String::with_capacity(lines * 240);
-    let start: i64 = 1_700_000_000_000_000_000;
+    let start = start * 1_000_000_000;
+    let per_time = 100 * cpus;
     for n in 0..lines {
-        let series = n % 800;
-        let ts = start + (n / 800) as i64 * 10_000_000_000;
+        let series = n % per_time;
+        let ts = start + (n / per_time) as i64 * 10_000_000_000;
         let _ = write!(
             out,
             "cpu,cpu=cpu{},host=host{:03},dc=us-west-{}",
-            series % 8,
-            series / 8,
-            series / 8 % 4
+            series % cpus,
+            series / cpus,
+            series / cpus % 4
         );
         for (i, field) in CPU_FIELDS.iter().enumerate() {
             let sep = if i == 0 { ' ' } else { ',' };

@@ -78,7 +78,9 @@ pub fn next_job(files: &[Arc<ParquetFile>], now: i64, quiet: i64) -> Option<Job>
         for run in day_files.split(|f| f.rows >= FULL_ROWS) {
             let top = run.iter().map(|f| f.level).max().unwrap_or(0);
             if closed && settled {
-                if let Some(inputs) = bounded(run) {
+                // Any neighbours that fit together: two big files at the start of the run
+                // must not keep the small ones after them apart.
+                if let Some(inputs) = (0..run.len()).find_map(|start| bounded(&run[start..])) {
                     return Some(job(inputs, top + 1));
                 }
             }
@@ -95,7 +97,7 @@ pub fn next_job(files: &[Arc<ParquetFile>], now: i64, quiet: i64) -> Option<Job>
 }
 
 /// The longest prefix of `files` whose rows fit in [`FULL_ROWS`], if it has two files or
-/// more (two files that do not fit together are both left as they are).
+/// more.
 fn bounded(files: &[Arc<ParquetFile>]) -> Option<&[Arc<ParquetFile>]> {
     let mut rows = 0;
     let fit = files
@@ -181,5 +183,18 @@ mod tests {
             [1, 2, 3]
         );
         assert!(job.repeats, "file 4 stays beside it");
+        // Big files that cannot merge leave the small ones after them free to.
+        let files = vec![
+            file(1, 3, 5, FULL_ROWS - 50),
+            file(2, 3, 5, FULL_ROWS - 50),
+            file(3, 3, 1, 100),
+            file(4, 3, 0, 100),
+            file(5, 3, 0, 100),
+        ];
+        let job = next_job(&files, now, 0).unwrap();
+        assert_eq!(
+            job.inputs.iter().map(|f| f.seq).collect::<Vec<_>>(),
+            [3, 4, 5]
+        );
     }
 }

@@ -72,9 +72,10 @@ pub struct Args {
     /// Accept every request without a token. Only for trusted networks.
     #[arg(long)]
     without_auth: bool,
-    /// Persist the buffer to Parquet when it holds this many MiB.
-    #[arg(long, default_value_t = 128)]
-    persist_buffer_mib: usize,
+    /// Persist the buffer to Parquet when it holds this many MiB (fractions too: `0.02`
+    /// persists after every few KiB, as a very busy server's many small persists do).
+    #[arg(long, default_value_t = 128.0)]
+    persist_buffer_mib: f64,
     /// Persist the buffer when its oldest row is this many seconds old.
     #[arg(long, default_value_t = 60)]
     persist_interval_secs: u64,
@@ -151,9 +152,21 @@ pub fn run(args: Args) -> ExitCode {
 async fn serve(args: Args) -> Result<(), String> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("{}: {e}", args.data_dir.display()))?;
+    // One server per data directory: a second one would replay the same WAL and overwrite
+    // the first one's manifest. The lock goes with the process, however it ends.
+    let lock_path = args.data_dir.join("lock");
+    let data_dir_lock =
+        std::fs::File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    data_dir_lock.try_lock().map_err(|_| {
+        format!(
+            "{} is in use by another linegate server (it holds {})",
+            args.data_dir.display(),
+            lock_path.display()
+        )
+    })?;
     let objects = args.object_store()?;
     let metrics = Arc::new(Metrics::default());
-    let persist_bytes = args.persist_buffer_mib.max(1) << 20;
+    let persist_bytes = ((args.persist_buffer_mib * (1 << 20) as f64) as usize).max(1);
     let config = StoreConfig {
         data_dir: args.data_dir.clone(),
         persist_bytes,

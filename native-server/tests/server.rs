@@ -992,3 +992,26 @@ async fn v1_query_answers_influxql_in_the_1x_shape() {
     let missing = send(&server, Method::GET, "/query?db=home", &[BEARER], "").await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn a_second_server_on_the_same_data_directory_refuses_to_start() {
+    let dir = temp_dir("lock");
+    let first = Server::start(dir.path(), &[]);
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_linegate"))
+        .args(["serve", "--http-bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .arg("--admin-token-file")
+        .arg(dir.path().join("test-admin-token"))
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("is in use by another linegate server"),
+        "{stderr}"
+    );
+    // The first one is untouched; once it is gone, the directory is free again.
+    first.stop();
+    let again = Server::start(dir.path(), &[]);
+    again.stop();
+}
