@@ -314,20 +314,6 @@ async fn measurement(
     if !projected.iter().any(|p| reads_field(&p.expr, table)) {
         return Ok(vec![]);
     }
-    let lone_selector = match projected
-        .iter()
-        .filter(|p| is_call(&p.expr, AGGREGATES))
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        [one] => match &one.expr {
-            Expr::Call { name, args } if SELECTORS.contains(&name.as_str()) => {
-                Some((name.clone(), args.clone()))
-            }
-            _ => None,
-        },
-        _ => None,
-    };
     let mut planner = Planner {
         table,
         aggregate,
@@ -337,8 +323,8 @@ async fn measurement(
         multi_row: None,
         counts: Vec::new(),
     };
-    if let Some((name, args)) = &lone_selector {
-        let (_, value, _) = planner.field_argument(name, args)?;
+    if let Some((name, args)) = lone_selector(&projected) {
+        let (_, value, _) = planner.field_argument(&name, &args)?;
         let time = col("time");
         let order = match name.as_str() {
             "last" => vec![time.sort(false, false)],
@@ -356,8 +342,6 @@ async fn measurement(
         .iter()
         .map(|p| planner.cell(&p.expr))
         .collect::<Result<_, _>>()?;
-
-    let mut frame: DataFrame = ctx.table(quoted(&table.name)).await.map_err(Error::from)?;
     // Transformations over windows reach back before the first window answered: one
     // window for a difference, n − 1 for a moving average of n.
     let reach_back = match grouping.window {
@@ -366,6 +350,100 @@ async fn measurement(
         }
         None => 0,
     };
+
+    let frame = ctx.table(quoted(&table.name)).await.map_err(Error::from)?;
+    let (frame, data_names) = plan(frame, table, select, &grouping, &planner, reach_back, now)?;
+    let batches = db.collect(frame).await?;
+    let time_column = if aggregate {
+        grouping.window.is_some().then_some("__window")
+    } else {
+        Some("time")
+    };
+    let groups = split_series(&batches, grouping.tags.len(), time_column, &data_names)?;
+    let fill = select.fill.clone().unwrap_or(Fill::Null);
+    let groups = if let (Some((interval, offset)), true) = (grouping.window, fill != Fill::None) {
+        // An empty window counts 0 points under fill(null), as in 1.x.
+        let mut empty = vec![Value::Null; data_names.len()];
+        if fill == Fill::Null {
+            for &i in &planner.counts {
+                empty[i] = Value::Integer(0);
+            }
+        }
+        let read = TimeRange {
+            lower: range.lower.map(|l| l.saturating_sub(reach_back)),
+            upper: range.upper,
+        };
+        fill_windows(groups, interval, offset, read, now, &empty)
+    } else {
+        groups
+    };
+
+    let shaping = Shaping {
+        table,
+        projected: &projected,
+        cells: &cells,
+        planner: &planner,
+        window: grouping.window,
+        range,
+        fill,
+    };
+    let columns: Vec<String> = std::iter::once("time".to_owned())
+        .chain(projected.iter().map(|p| p.name.clone()))
+        .collect();
+    let mut series = Vec::new();
+    for group in groups {
+        let mut values = shaping.rows(&group);
+        if select.descending {
+            values.reverse();
+        }
+        let offset = select.offset.unwrap_or(0) as usize;
+        let values: Vec<Vec<Value>> = match select.limit {
+            Some(limit) if limit > 0 => values
+                .into_iter()
+                .skip(offset)
+                .take(limit as usize)
+                .collect(),
+            _ => values.into_iter().skip(offset).collect(),
+        };
+        if values.is_empty() {
+            continue;
+        }
+        let tags = grouping.tags.iter().cloned().zip(group.tags).collect();
+        series.push(Series {
+            name: Some(table.name.clone()),
+            tags,
+            columns: columns.clone(),
+            values,
+            zone,
+        });
+    }
+    Ok(series)
+}
+
+/// The lone selector of a projection (its name and arguments), when it has exactly one
+/// call that aggregates and that call selects a point.
+fn lone_selector(projected: &[Projected]) -> Option<(String, Vec<Expr>)> {
+    let mut calls = projected.iter().filter(|p| is_call(&p.expr, AGGREGATES));
+    match (calls.next().map(|p| &p.expr), calls.next()) {
+        (Some(Expr::Call { name, args }), None) if SELECTORS.contains(&name.as_str()) => {
+            Some((name.clone(), args.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// The DataFusion plan of one measurement: filtered, then aggregated by the `GROUP BY`
+/// tags and window or projected with time; sorted by series and time. Also the names of
+/// the planner's columns in its answer.
+fn plan(
+    mut frame: DataFrame,
+    table: &Table,
+    select: &linegate_influxql::Select,
+    grouping: &Grouping,
+    planner: &Planner<'_>,
+    reach_back: i64,
+    now: i64,
+) -> Result<(DataFrame, Vec<String>), Error> {
     if let Some(cond) = &select.condition {
         frame = frame.filter(predicate(table, cond, now, reach_back)?)?;
     }
@@ -389,7 +467,12 @@ async fn measurement(
     let data_names: Vec<String> = (0..planner.columns.len())
         .map(|i| format!("__c{i}"))
         .collect();
-    if aggregate {
+    let data = planner
+        .columns
+        .iter()
+        .zip(&data_names)
+        .map(|((_, e), n)| e.clone().alias(n));
+    if planner.aggregate {
         let mut group = tag_exprs;
         if let Some((interval, offset)) = grouping.window {
             let stride = lit(ScalarValue::IntervalMonthDayNano(Some(
@@ -400,13 +483,7 @@ async fn measurement(
             group.push(bin.alias("__window"));
             sort.push(col("__window").sort(true, false));
         }
-        let aggs: Vec<DfExpr> = planner
-            .columns
-            .iter()
-            .zip(&data_names)
-            .map(|((_, e), n)| e.clone().alias(n))
-            .collect();
-        frame = frame.aggregate(group, aggs)?;
+        frame = frame.aggregate(group, data.collect())?;
     } else {
         // Points at the same time come in series-key order, as 1.x merges series.
         let mut series_key: Vec<&String> = table
@@ -417,13 +494,7 @@ async fn measurement(
         series_key.sort();
         let mut select_list = tag_exprs;
         select_list.push(col("time"));
-        select_list.extend(
-            planner
-                .columns
-                .iter()
-                .zip(&data_names)
-                .map(|((_, e), n)| e.clone().alias(n)),
-        );
+        select_list.extend(data);
         select_list.extend(
             series_key
                 .iter()
@@ -440,62 +511,33 @@ async fn measurement(
     if !sort.is_empty() {
         frame = frame.sort(sort)?;
     }
-    let batches = db.collect(frame).await?;
+    Ok((frame, data_names))
+}
 
-    let time_column = if aggregate {
-        grouping.window.is_some().then_some("__window")
-    } else {
-        Some("time")
-    };
-    let groups = split_series(&batches, grouping.tags.len(), time_column, &data_names)?;
+/// What turns one series' DataFusion rows into its answer rows.
+struct Shaping<'a> {
+    table: &'a Table,
+    projected: &'a [Projected],
+    cells: &'a [Cell],
+    planner: &'a Planner<'a>,
+    window: Option<(i64, i64)>,
+    range: TimeRange,
+    fill: Fill,
+}
 
-    let mut series = Vec::new();
-    let default_time = range.lower.unwrap_or(0);
-    let columns: Vec<String> = std::iter::once("time".to_owned())
-        .chain(projected.iter().map(|p| p.name.clone()))
-        .collect();
-    let fill = select.fill.clone().unwrap_or(Fill::Null);
-    let first_answered = range.lower;
-    let read = TimeRange {
-        lower: range.lower.map(|l| l.saturating_sub(reach_back)),
-        upper: range.upper,
-    };
-    let groups = if let (Some((interval, offset)), true) = (grouping.window, fill != Fill::None) {
-        // An empty window counts 0 points under fill(null), as in 1.x.
-        let mut empty = vec![Value::Null; data_names.len()];
-        if fill == Fill::Null {
-            for &i in &planner.counts {
-                empty[i] = Value::Integer(0);
-            }
-        }
-        fill_windows(groups, interval, offset, read, now, &empty)
-    } else {
-        groups
-    };
-    for group in groups {
+impl Shaping<'_> {
+    /// The answer rows of one series: `time`, then a value per projected column; filled,
+    /// transformed, and without the rows 1.x leaves out.
+    fn rows(&self, group: &Rows) -> Vec<Vec<Value>> {
+        let aggregate = self.planner.aggregate;
         let mut values: Vec<Vec<Value>> = Vec::new();
         for (time, data) in &group.rows {
-            let row_time = if !aggregate || grouping.window.is_some() {
+            let row_time = if !aggregate || self.window.is_some() {
                 *time
             } else {
-                match planner.selector_time {
-                    SelectorTime::Column(column) => match data.get(column) {
-                        Some(Value::Time(t)) => *t,
-                        _ => default_time,
-                    },
-                    SelectorTime::Percentile(column, p) => match data.get(column) {
-                        Some(Value::List(times)) => match percentile(times, p) {
-                            Some(Value::Time(t)) => t,
-                            _ => default_time,
-                        },
-                        _ => default_time,
-                    },
-                    // 1.x answers a lone integral at time 0, whatever the range.
-                    SelectorTime::None if is_integral(&cells) => 0,
-                    SelectorTime::None | SelectorTime::Wanted => default_time,
-                }
+                self.point_time(data)
             };
-            if let Some(multi) = &planner.multi_row {
+            if let Some(multi) = &self.planner.multi_row {
                 for k in multi.picks(data) {
                     // The k-th point of every list column, the other columns as they are.
                     let point: Vec<Value> = data
@@ -505,104 +547,103 @@ async fn measurement(
                             other => other.clone(),
                         })
                         .collect();
-                    let mut row = Vec::with_capacity(cells.len() + 1);
+                    let mut row = Vec::with_capacity(self.cells.len() + 1);
                     row.push(Value::Time(multi.time(data, k).unwrap_or(row_time)));
-                    row.extend(cells.iter().map(|cell| evaluate(cell, &point)));
+                    row.extend(self.cells.iter().map(|cell| evaluate(cell, &point)));
                     values.push(row);
                 }
                 continue;
             }
-            if aggregate && grouping.window.is_none() && !points(data, &planner.counts) {
+            if aggregate && self.window.is_none() && !points(data, &self.planner.counts) {
                 continue; // no point of the group had the fields: no row, as in 1.x
             }
-            let mut row = Vec::with_capacity(cells.len() + 1);
+            let mut row = Vec::with_capacity(self.cells.len() + 1);
             row.push(Value::Time(row_time));
-            for cell in &cells {
-                row.push(evaluate(cell, data));
-            }
+            row.extend(self.cells.iter().map(|cell| evaluate(cell, data)));
             values.push(row);
         }
-        if let Some((interval, _)) = grouping.window {
-            integrals_across_windows(&cells, &group.rows, &mut values, interval);
-            fill_values(&mut values, &fill);
+        if let Some((interval, _)) = self.window {
+            integrals_across_windows(self.cells, &group.rows, &mut values, interval);
+            fill_values(&mut values, &self.fill);
         }
-        // Transformations run over the series' rows in time order.
-        let transforms: Vec<usize> = cells
+        let transforms: Vec<usize> = self
+            .cells
             .iter()
             .enumerate()
             .filter(|(_, c)| matches!(c, Cell::Transform(_)))
             .map(|(i, _)| i + 1)
             .collect();
         if !transforms.is_empty() {
-            for &i in &transforms {
-                let Cell::Transform(transform) = &cells[i - 1] else {
-                    continue;
-                };
-                let inputs: Vec<(i64, Value)> = group
-                    .rows
-                    .iter()
-                    .zip(&values)
-                    .map(|((_, data), row)| {
-                        let t = match row.first() {
-                            Some(Value::Time(t)) => *t,
-                            _ => 0,
-                        };
-                        (t, evaluate(&transform.input, data))
-                    })
-                    .collect();
-                let outputs = run_transform(transform, &inputs);
-                for (row, out) in values.iter_mut().zip(outputs) {
-                    row[i] = out;
-                }
-            }
-            values.retain(|row| transforms.iter().any(|&i| !row[i].is_null()));
-            if let (Some(first), Some((interval, offset))) = (first_answered, grouping.window) {
-                let first = first - (first - offset).rem_euclid(interval);
-                values.retain(|row| matches!(row.first(), Some(Value::Time(t)) if *t >= first));
-            }
+            self.transform(group, &mut values, &transforms);
         } else if !aggregate {
             // 1.x leaves out raw rows whose selected fields are all null.
-            let field_columns: Vec<usize> = projected
+            let field_columns: Vec<usize> = self
+                .projected
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| reads_field(&p.expr, table))
+                .filter(|(_, p)| reads_field(&p.expr, self.table))
                 .map(|(i, _)| i + 1)
                 .collect();
             values.retain(|row| field_columns.iter().any(|&i| !row[i].is_null()));
-        } else if planner.selector_time != SelectorTime::None {
+        } else if self.planner.selector_time != SelectorTime::None {
             // A lone selector over an empty group selects nothing.
             values.retain(|row| row.iter().skip(1).any(|v| !v.is_null()));
         }
-        if select.descending {
-            values.reverse();
-        }
-        let offset = select.offset.unwrap_or(0) as usize;
-        let values: Vec<Vec<Value>> = match select.limit {
-            Some(limit) if limit > 0 => values
-                .into_iter()
-                .skip(offset)
-                .take(limit as usize)
-                .collect(),
-            _ => values.into_iter().skip(offset).collect(),
-        };
-        if values.is_empty() {
-            continue;
-        }
-        let tags = grouping
-            .tags
-            .iter()
-            .cloned()
-            .zip(group.tags.iter().cloned())
-            .collect();
-        series.push(Series {
-            name: Some(table.name.clone()),
-            tags,
-            columns: columns.clone(),
-            values,
-            zone,
-        });
+        values
     }
-    Ok(series)
+
+    /// The time of an aggregate row outside `GROUP BY time`: the selected point's for a
+    /// lone selector, else the query's lower bound, else 0.
+    fn point_time(&self, data: &[Value]) -> i64 {
+        let default = self.range.lower.unwrap_or(0);
+        match self.planner.selector_time {
+            SelectorTime::Column(column) => match data.get(column) {
+                Some(Value::Time(t)) => *t,
+                _ => default,
+            },
+            SelectorTime::Percentile(column, p) => match data.get(column) {
+                Some(Value::List(times)) => match percentile(times, p) {
+                    Some(Value::Time(t)) => t,
+                    _ => default,
+                },
+                _ => default,
+            },
+            // 1.x answers a lone integral at time 0, whatever the range.
+            SelectorTime::None if is_integral(self.cells) => 0,
+            SelectorTime::None | SelectorTime::Wanted => default,
+        }
+    }
+
+    /// Runs the transformations (in `columns`) over the series' rows in time order, then
+    /// drops the rows they answer nothing for and the windows read only to reach back.
+    fn transform(&self, group: &Rows, values: &mut Vec<Vec<Value>>, columns: &[usize]) {
+        for &i in columns {
+            let Cell::Transform(transform) = &self.cells[i - 1] else {
+                continue;
+            };
+            let inputs: Vec<(i64, Value)> = group
+                .rows
+                .iter()
+                .zip(values.iter())
+                .map(|((_, data), row)| {
+                    let t = match row.first() {
+                        Some(Value::Time(t)) => *t,
+                        _ => 0,
+                    };
+                    (t, evaluate(&transform.input, data))
+                })
+                .collect();
+            let outputs = run_transform(transform, &inputs);
+            for (row, out) in values.iter_mut().zip(outputs) {
+                row[i] = out;
+            }
+        }
+        values.retain(|row| columns.iter().any(|&i| !row[i].is_null()));
+        if let (Some(first), Some((interval, offset))) = (self.range.lower, self.window) {
+            let first = first - (first - offset).rem_euclid(interval);
+            values.retain(|row| matches!(row.first(), Some(Value::Time(t)) if *t >= first));
+        }
+    }
 }
 
 /// Whether an aggregate row saw any point: a count above 0 or a value other than null.
