@@ -80,13 +80,15 @@ pub fn next_job(files: &[Arc<ParquetFile>], now: i64, quiet: i64) -> Option<Job>
             if closed && settled {
                 // Any neighbours that fit together: two big files at the start of the run
                 // must not keep the small ones after them apart.
-                if let Some(inputs) = (0..run.len()).find_map(|start| bounded(&run[start..])) {
+                let inputs = (0..run.len())
+                    .find_map(|start| bounded(&run[start..]).and_then(|i| trim(i, &day_files)));
+                if let Some(inputs) = inputs {
                     return Some(job(inputs, top + 1));
                 }
             }
             for tier in run.chunk_by(|a, b| a.level == b.level) {
                 if tier.len() >= FAN_IN {
-                    if let Some(inputs) = bounded(tier) {
+                    if let Some(inputs) = bounded(tier).and_then(|i| trim(i, &day_files)) {
                         return Some(job(inputs, tier[0].level + 1));
                     }
                 }
@@ -94,6 +96,25 @@ pub fn next_job(files: &[Arc<ParquetFile>], now: i64, quiet: i64) -> Option<Job>
         }
     }
     None
+}
+
+/// `inputs` without their newest files while a file of the same persist (same `seq`) stays
+/// out and may repeat a point of theirs: the merged file takes its newest input's place in
+/// write order, and must not pass that file. `None` if fewer than two are left.
+fn trim<'a>(
+    mut inputs: &'a [Arc<ParquetFile>],
+    day: &[Arc<ParquetFile>],
+) -> Option<&'a [Arc<ParquetFile>]> {
+    while let Some(newest) = inputs.last().map(|f| f.seq) {
+        let passed = day
+            .iter()
+            .any(|f| f.seq == newest && f.repeats && !inputs.iter().any(|i| Arc::ptr_eq(i, f)));
+        if !passed {
+            break;
+        }
+        inputs = &inputs[..inputs.iter().take_while(|f| f.seq < newest).count()];
+    }
+    (inputs.len() >= 2).then_some(inputs)
 }
 
 /// The longest prefix of `files` whose rows fit in [`FULL_ROWS`], if it has two files or
@@ -196,5 +217,19 @@ mod tests {
             job.inputs.iter().map(|f| f.seq).collect::<Vec<_>>(),
             [3, 4, 5]
         );
+        // A merge never passes a file of its newest input's persist that may repeat one of
+        // its points (here the full one, left out): it stops before that persist.
+        let repeating = Arc::new(ParquetFile {
+            repeats: true,
+            ..(*file(7, 3, 0, FULL_ROWS)).clone()
+        });
+        let files = vec![
+            file(5, 3, 0, 10),
+            file(6, 3, 0, 10),
+            file(7, 3, 0, 10),
+            repeating,
+        ];
+        let job = next_job(&files, now, 0).unwrap();
+        assert_eq!(job.inputs.iter().map(|f| f.seq).collect::<Vec<_>>(), [5, 6]);
     }
 }

@@ -101,8 +101,10 @@ impl LastValues {
                 (true, Some(rows)) => {
                     self.tables.insert(update.key, rows);
                 }
-                (true, None) => {}
-                (false, _) => {
+                // Not made before, and so not now.
+                (true, None) if update.base.is_none() => {}
+                // Changed meanwhile, or the update failed: made again on the next query.
+                _ => {
                     self.tables.remove(&update.key);
                 }
             }
@@ -221,12 +223,15 @@ fn rows(
     Ok(arrow::compute::concat_batches(schema, &batches)?)
 }
 
-/// `batch` with a [`RANK`] column of `rank`, so that a later source wins a tie.
-pub fn ranked(batch: &RecordBatch, rank: u64) -> Result<RecordBatch> {
+/// `batch`, the `source`-th in write order, with a [`RANK`] column that orders its rows
+/// after every earlier source's and after each other, so that the later write wins a tie
+/// (a point written twice in one request lands twice in one batch).
+pub fn ranked(batch: &RecordBatch, source: u64) -> Result<RecordBatch> {
     let mut fields: Vec<Arc<Field>> = batch.schema().fields().iter().cloned().collect();
     fields.push(Arc::new(Field::new(RANK, DataType::UInt64, false)));
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-    columns.push(Arc::new(UInt64Array::from(vec![rank; batch.num_rows()])));
+    let ranks = (0..batch.num_rows() as u64).map(|row| (source << 32) | row);
+    columns.push(Arc::new(UInt64Array::from_iter_values(ranks)));
     Ok(RecordBatch::try_new(
         Arc::new(Schema::new(fields)),
         columns,
@@ -289,6 +294,14 @@ mod tests {
             ])
             .unwrap();
         arrow::compute::concat_batches(&schema(), &frame.collect().await.unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn within_one_batch_the_later_row_wins_a_tie() {
+        let one = batch(&["x", "x"], &[Some(1.0), Some(2.0)], &[None, None], &[5, 5]);
+        let rows = reduced(vec![one]).await;
+        assert_eq!(rows.num_rows(), 1);
+        assert_eq!(rows.column(1).as_primitive::<Float64Type>().value(0), 2.0);
     }
 
     #[tokio::test]

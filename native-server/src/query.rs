@@ -258,6 +258,19 @@ pub async fn last_values_context(
     let adapt = |b: &RecordBatch| {
         crate::buffer::adapt(b, &schema).map_err(|e| QueryError::Invalid(e.to_string()))
     };
+    let repeats = source.buffers.iter().any(|b| b.repeats);
+    if repeats && source.buffers.len() > 1 {
+        // Several generations and a repeated point: every batch in write order (each
+        // generation's sealed batches, then its recent ones), reduced together.
+        let mut sources = vec![adapt(&rows)?];
+        for buffer in &source.buffers {
+            for batch in buffer.sealed().iter().chain(buffer.recent()) {
+                sources.push(adapt(batch)?);
+            }
+        }
+        let rows = reduce_sources(store, &schema, tag_count, sources).await?;
+        return register_last_rows(store, &source, vec![rows]).map(Some);
+    }
     // The sealed buffer batches: the last rows a previous query kept for a prefix of them,
     // with the batches sealed since.
     let sealed: Vec<&RecordBatch> = source.buffers.iter().flat_map(|b| b.sealed()).collect();
@@ -292,11 +305,21 @@ pub async fn last_values_context(
             sources.push(adapt(batch)?);
         }
     }
-    let batches = if source.buffers.iter().any(|b| b.repeats) {
+    let batches = if repeats {
         vec![reduce_sources(store, &schema, tag_count, sources).await?]
     } else {
         sources
     };
+    register_last_rows(store, &source, batches).map(Some)
+}
+
+/// A session in which `source`'s table is `batches` (its last rows), retention applied.
+fn register_last_rows(
+    store: &Store,
+    source: &TableSource,
+    batches: Vec<RecordBatch>,
+) -> Result<SessionContext, QueryError> {
+    let schema = source.schema.clone();
     let ctx = session(store)?;
     // Two partitions, so both cores read the buffered rows.
     let mut partitions = vec![Vec::new(), Vec::new()];
@@ -317,7 +340,7 @@ pub async fn last_values_context(
     };
     ctx.register_table(TableReference::bare(source.name.clone()), table)
         .map_err(planning)?;
-    Ok(Some(ctx))
+    Ok(ctx)
 }
 
 /// The last rows of `sources` (a table's batches, in `schema`), a later one winning a tie.

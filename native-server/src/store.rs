@@ -395,7 +395,7 @@ impl Store {
         (min_time, max_time): (i64, i64),
         doomed: datafusion::prelude::Expr,
     ) -> Result<u64, String> {
-        use datafusion::prelude::{coalesce, lit, SessionContext};
+        use datafusion::prelude::{coalesce, lit};
         self.snapshot().await?;
         let _one = self.snapshotting.lock().await;
         let (def, database_id, instance) = {
@@ -414,12 +414,45 @@ impl Store {
             .filter(|f| f.min_time <= max_time && f.max_time >= min_time)
             .collect();
         let keep = !coalesce(vec![doomed, lit(false)]);
+        // The last values may hold rows about to go: forgotten now, and again at the end
+        // (whatever happens in between), so no query answers from them meanwhile.
+        let key = (database_id, def.id);
+        lock(&self.buffers).last.forget(|k| k == key);
+        let result = self
+            .delete_from_files(&def, database_id, &instance, files, keep)
+            .await;
+        lock(&self.buffers).last.forget(|k| k == key);
+        drop(_one);
+        self.remove_retired().await;
+        result
+    }
+
+    /// Rewrites each of `files` (of table `def`) with only the rows `keep` selects, and
+    /// swaps it in the manifest; how many rows went.
+    async fn delete_from_files(
+        &self,
+        def: &TableDef,
+        database_id: u32,
+        instance: &str,
+        files: Vec<Arc<ParquetFile>>,
+        keep: datafusion::prelude::Expr,
+    ) -> Result<u64, String> {
+        use datafusion::prelude::{SessionConfig, SessionContext};
+        let schema = def.schema();
         let mut deleted = 0;
         for file in files {
-            let batches = persist::read(&self.objects, &file.path).await?;
+            // A file written before the table gained columns is read in today's schema.
+            let batches = persist::read(&self.objects, &file.path)
+                .await?
+                .iter()
+                .map(|b| adapt(b, &schema))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("deleting rows failed: {e}"))?;
             let failed =
                 |e: datafusion::error::DataFusionError| format!("deleting rows failed: {e}");
-            let kept = SessionContext::new()
+            // One partition keeps the rows in the file's order (series, then time).
+            let one = SessionConfig::new().with_target_partitions(1);
+            let kept = SessionContext::new_with_config(one)
                 .read_batches(batches)
                 .and_then(|frame| frame.filter(keep.clone()))
                 .map_err(failed)?
@@ -434,13 +467,13 @@ impl Store {
             let replacement = if rows == 0 {
                 None
             } else {
-                let batch = arrow::compute::concat_batches(&def.schema(), &kept)
+                let batch = arrow::compute::concat_batches(&schema, &kept)
                     .map_err(|e| format!("deleting rows failed: {e}"))?;
                 let day = file.min_time - file.min_time.rem_euclid(compact::DAY);
-                let encoded = persist::encode(&def, &batch, day)
+                let encoded = persist::encode(def, &batch, day)
                     .map_err(|e| format!("deleting rows failed: {e}"))?;
                 let number = lock(&self.manifest).next_file;
-                let path = persist::file_path(&instance, database_id, def.id, day, number);
+                let path = persist::file_path(instance, database_id, def.id, day, number);
                 let size = encoded.bytes.len() as u64;
                 persist::put(&self.objects, &path, encoded.bytes)
                     .await
@@ -476,11 +509,6 @@ impl Store {
                 Ok::<(), String>(())
             })?;
         }
-        lock(&self.buffers)
-            .last
-            .forget(|key| key == (database_id, def.id));
-        drop(_one);
-        self.remove_retired().await;
         Ok(deleted)
     }
 

@@ -521,3 +521,35 @@ async fn last_of_every_series_stays_exact_across_persists_rewrites_restarts_and_
     assert_eq!(lasts(&server, q).await, expected, "a batch sealed since");
     assert_eq!(lasts(&server, q).await, expected, "nothing new");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_reads_files_written_before_the_table_grew() {
+    let dir = temp_dir("delete-old-schema");
+    let fast = ["--persist-interval-secs", "1"];
+    let server = Server::start(dir.path(), &fast);
+    let at = |t: i64| (T + t).to_string();
+    write(&server, "grow", &format!("m,host=a f=1 {}", at(0))).await;
+    let first = wait_for_files(&server, |f| f.len() == 1);
+    // A tag and a field the first file does not have.
+    write(
+        &server,
+        "grow",
+        &format!("m,host=b,dc=x f=2,g=3i {}", at(1)),
+    )
+    .await;
+    wait_for_files(&server, |f| f.len() == 2 || (f.len() == 1 && f != first));
+    let delete = "DELETE FROM m WHERE dc = 'x' OR host = 'a'";
+    let answer = text(
+        reqwest::Client::new()
+            .post(server.url("/query"))
+            .query(&[("db", "grow"), ("q", delete)])
+            .bearer_auth(ADMIN)
+            .send(),
+    )
+    .await;
+    assert_eq!(answer, r#"{"results":[{"statement_id":0}]}"#);
+    assert_eq!(
+        rows(&server, "grow", "SELECT count(*) AS n FROM m").await,
+        json!([{"n": 0}])
+    );
+}

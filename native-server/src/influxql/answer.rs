@@ -252,6 +252,9 @@ pub fn csv(results: &[StatementResult], epoch: Epoch) -> Result<String, String> 
     let mut out = String::new();
     for result in results {
         let series = result.as_ref().map_err(Clone::clone)?;
+        if !out.is_empty() && !series.is_empty() {
+            out.push('\n'); // statements are separated by a blank line
+        }
         let mut header: Option<&[String]> = None;
         for s in series {
             if header != Some(s.columns.as_slice()) {
