@@ -82,7 +82,7 @@ pub struct Args {
     /// Hold writes while this many MiB wait in memory, and refuse them with 503 if no persist makes room within 2 s (default: 2 × the persist size, which keeps a 10 M-line load under 1 GiB RSS).
     #[arg(long)]
     max_buffer_mib: Option<usize>,
-    /// Time window of one Parquet file, in minutes (at most a day).
+    /// Time window of one Parquet file, in minutes; must divide a day (1, 5, 10 … 1440).
     #[arg(long, default_value_t = 10)]
     gen1_duration_mins: u64,
     /// Merge all Parquet files of a past day into one when none of them was written for
@@ -149,6 +149,17 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
+/// A persist's file window in minutes: it must divide a day, so no file spans two UTC days
+/// (compaction merges a table's files day by day).
+fn gen1_minutes(minutes: u64) -> Result<u64, String> {
+    match minutes {
+        m if m > 0 && (24 * 60) % m == 0 => Ok(m),
+        m => Err(format!(
+            "--gen1-duration-mins {m} does not divide a day (1440 minutes): try 1, 5, 10, 15, 30, 60 or 1440"
+        )),
+    }
+}
+
 async fn serve(args: Args) -> Result<(), String> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("{}: {e}", args.data_dir.display()))?;
@@ -176,7 +187,7 @@ async fn serve(args: Args) -> Result<(), String> {
             .map_or(2 * persist_bytes, |m| m.max(1) << 20),
         // Below the 5 s request timeout of Telegraf and the client libraries.
         busy_wait: Duration::from_secs(2),
-        gen1_duration: Duration::from_secs(args.gen1_duration_mins.clamp(1, 24 * 60) * 60),
+        gen1_duration: Duration::from_secs(gen1_minutes(args.gen1_duration_mins)? * 60),
         compact_after: Duration::from_secs(args.compact_after_secs),
         compaction: !args.no_compaction,
     };
