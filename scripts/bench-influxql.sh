@@ -24,10 +24,7 @@ LINES=${LINES:-10000000}
 RUNS=${RUNS:-5}
 WORK=${WORK:-target/bench-influxql}
 
-if ! command -v influxd >/dev/null; then
-  echo "==> apt-get install influxdb (InfluxDB 1.6.7)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb >/dev/null
-fi
+. scripts/influxd.sh
 echo "==> building linegate (release)"
 cargo build --release -q -p linegate-server
 cargo build --release -q --example gen_corpus
@@ -54,26 +51,7 @@ load() { # URL TOKEN FILE
 }
 
 echo "==> InfluxDB 1.6.7: loading"
-mkdir -p "$WORK/influx"
-cat > "$WORK/influx/influxdb.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:18088"
-[meta]
-  dir = "$PWD/$WORK/influx/meta"
-[data]
-  dir = "$PWD/$WORK/influx/data"
-  wal-dir = "$PWD/$WORK/influx/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:18086"
-  log-enabled = false
-[continuous_queries]
-  enabled = false
-CONF
-influxd -config "$WORK/influx/influxdb.conf" > "$WORK/influx/log" 2>&1 &
-INFLUX=$!
+start_influxd "$WORK/influx" 18086 18088
 LINEGATE=""
 trap 'kill $INFLUX $LINEGATE 2>/dev/null || true' EXIT
 wait_port 18086

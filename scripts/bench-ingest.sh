@@ -16,10 +16,7 @@ RSS_LINES=${RSS_LINES:-10000000}
 WORK=${WORK:-target/bench-ingest}
 TICKS=$(getconf CLK_TCK)
 
-if ! command -v influxd >/dev/null; then
-  echo "==> apt-get install influxdb (InfluxDB 1.6.7)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb >/dev/null
-fi
+. scripts/influxd.sh
 echo "==> building linegate (release)"
 cargo build --release -q -p linegate-server
 cargo build --release -q --example gen_corpus
@@ -48,27 +45,7 @@ load() {
 }
 
 echo "==> InfluxDB 1.6.7"
-mkdir -p "$WORK/influx"
-cat > "$WORK/influx/influxdb.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:18088"
-[meta]
-  dir = "$PWD/$WORK/influx/meta"
-[data]
-  dir = "$PWD/$WORK/influx/data"
-  wal-dir = "$PWD/$WORK/influx/wal"
-  wal-fsync-delay = "0s"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:18086"
-  log-enabled = false
-[continuous_queries]
-  enabled = false
-CONF
-influxd -config "$WORK/influx/influxdb.conf" > "$WORK/influx/log" 2>&1 &
-INFLUX=$!
+start_influxd "$WORK/influx" 18086 18088 'wal-fsync-delay = "0s"'
 trap 'kill $INFLUX $LINEGATE 2>/dev/null || true' EXIT
 LINEGATE=""
 wait_port 18086

@@ -10,10 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=native-server/tests/influxql
 
-if ! command -v influxd >/dev/null; then
-  echo "==> apt-get install influxdb (InfluxDB 1.6.7)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb >/dev/null
-fi
+. scripts/influxd.sh
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
@@ -25,26 +22,8 @@ WORK=$(mktemp -d)
 HTTP_PORT=$(free_port)
 RPC_PORT=$(free_port)
 while [ "$RPC_PORT" = "$HTTP_PORT" ]; do RPC_PORT=$(free_port); done
-cat > "$WORK/influxdb.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:$RPC_PORT"
-[meta]
-  dir = "$WORK/meta"
-[data]
-  dir = "$WORK/data"
-  wal-dir = "$WORK/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:$HTTP_PORT"
-  log-enabled = false
-[continuous_queries]
-  enabled = false
-CONF
+start_influxd "$WORK" "$HTTP_PORT" "$RPC_PORT"
 echo "==> influxd $(influxd version) on 127.0.0.1:$HTTP_PORT"
-influxd -config "$WORK/influxdb.conf" > "$WORK/log" 2>&1 &
-INFLUX=$!
 trap 'kill $INFLUX 2>/dev/null || true; wait $INFLUX 2>/dev/null || true; rm -rf "$WORK"' EXIT
 wait_port "$HTTP_PORT" || { cat "$WORK/log"; echo "influxd did not start"; exit 1; }
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/ping" >/dev/null && break; sleep 0.1; done

@@ -451,21 +451,7 @@ async fn query_influxql(
     headers: HeaderMap,
     AuthorizedQuery(request, credentials): AuthorizedQuery,
 ) -> Result<Response, ApiError> {
-    let admin = is_admin(&state, credentials.as_ref());
-    let may_write = |database: &str| {
-        authorize(&state, credentials.as_ref(), Some(database), Access::Write).is_ok()
-    };
-    let access = influxql::Access {
-        admin,
-        may_write: &may_write,
-    };
-    let results = influxql::run(
-        &state.store,
-        request.database.as_deref(),
-        &request.q,
-        &access,
-    )
-    .await?;
+    let results = run_influxql(&state, &request, credentials.as_ref()).await?;
     let epoch = Epoch::new(request.epoch);
     let wants_csv = headers
         .get(header::ACCEPT)
@@ -508,21 +494,7 @@ async fn query_influxql_v3(
     State(state): Shared,
     AuthorizedQuery(request, credentials): AuthorizedQuery,
 ) -> Result<Response, ApiError> {
-    let admin = is_admin(&state, credentials.as_ref());
-    let may_write = |database: &str| {
-        authorize(&state, credentials.as_ref(), Some(database), Access::Write).is_ok()
-    };
-    let access = influxql::Access {
-        admin,
-        may_write: &may_write,
-    };
-    let results = influxql::run(
-        &state.store,
-        request.database.as_deref(),
-        &request.q,
-        &access,
-    )
-    .await?;
+    let results = run_influxql(&state, &request, credentials.as_ref()).await?;
     let mut series = Vec::new();
     for result in results {
         series.extend(result.map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?);
@@ -537,6 +509,27 @@ async fn query_influxql_v3(
         body,
     )
         .into_response())
+}
+
+/// Runs a request's InfluxQL with what its credentials may do beyond reading.
+async fn run_influxql(
+    state: &AppState,
+    request: &QueryRequest,
+    credentials: Option<&Credentials>,
+) -> Result<Vec<influxql::StatementResult>, QueryError> {
+    let may_write =
+        |database: &str| authorize(state, credentials, Some(database), Access::Write).is_ok();
+    let access = influxql::Access {
+        admin: is_admin(state, credentials),
+        may_write: &may_write,
+    };
+    influxql::run(
+        &state.store,
+        request.database.as_deref(),
+        &request.q,
+        &access,
+    )
+    .await
 }
 
 /// Whether these credentials are the admin's (always, on a server without tokens).

@@ -198,23 +198,9 @@ pub fn context(store: &Store, database: &str) -> Result<SessionContext, QueryErr
         .ok_or_else(|| QueryError::DatabaseNotFound(database.to_owned()))?;
     let ctx = session(store)?;
     for source in sources {
-        let name = TableReference::bare(source.name.clone());
-        let cutoff = source.cutoff;
-        let table: Arc<dyn TableProvider> =
-            Arc::new(StoredTable::new(source, store.objects().clone()));
-        // Expired rows are invisible at once; the filter reaches the scan, which then skips
-        // the expired files too.
-        let table = match cutoff {
-            None => table,
-            Some(cutoff) => {
-                let oldest = lit(ScalarValue::TimestampNanosecond(Some(cutoff), None));
-                ctx.read_table(table)
-                    .and_then(|frame| frame.filter(col("time").gt_eq(oldest)))
-                    .map_err(planning)?
-                    .into_view()
-            }
-        };
-        ctx.register_table(name, table).map_err(planning)?;
+        let (name, cutoff) = (source.name.clone(), source.cutoff);
+        let table = Arc::new(StoredTable::new(source, store.objects().clone()));
+        register(&ctx, &name, table, cutoff)?;
     }
     Ok(ctx)
 }
@@ -326,9 +312,20 @@ fn register_last_rows(
     for (i, batch) in batches.into_iter().enumerate() {
         partitions[i % 2].push(batch);
     }
-    let table: Arc<dyn TableProvider> =
-        Arc::new(MemTable::try_new(schema, partitions).map_err(planning)?);
-    let table = match source.cutoff {
+    let table = Arc::new(MemTable::try_new(schema, partitions).map_err(planning)?);
+    register(&ctx, &source.name, table, source.cutoff)?;
+    Ok(ctx)
+}
+
+/// Registers `table` as `name`, its rows older than `cutoff` (the database's retention)
+/// invisible at once; the filter reaches the scan, which then skips expired files too.
+fn register(
+    ctx: &SessionContext,
+    name: &str,
+    table: Arc<dyn TableProvider>,
+    cutoff: Option<i64>,
+) -> Result<(), QueryError> {
+    let table = match cutoff {
         None => table,
         Some(cutoff) => {
             let oldest = lit(ScalarValue::TimestampNanosecond(Some(cutoff), None));
@@ -338,9 +335,9 @@ fn register_last_rows(
                 .into_view()
         }
     };
-    ctx.register_table(TableReference::bare(source.name.clone()), table)
+    ctx.register_table(TableReference::bare(name), table)
         .map_err(planning)?;
-    Ok(ctx)
+    Ok(())
 }
 
 /// The last rows of `sources` (a table's batches, in `schema`), a later one winning a tie.
