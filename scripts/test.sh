@@ -65,6 +65,9 @@ LINEGATE_BIN="$PWD/target/debug/linegate" scripts/test-worker.sh
 step "S3 object store: the server against a local S3-compatible server (moto)"
 LINEGATE_BIN=target/debug/linegate scripts/test-s3.sh
 
+step "Arrow Flight: influxdb3-python, the ADBC Flight SQL driver and @influxdata/influxdb3-client"
+LINEGATE_BIN=target/debug/linegate scripts/test-flight.sh
+
 if [ -d fuzz ]; then
   step "fuzz targets (short run)"
   scripts/fuzz.sh "${FUZZ_SECONDS:-20}"

@@ -52,15 +52,23 @@ impl TableDef {
         let fields = self.columns.fields();
         let mut columns: Vec<ArrowField> = Vec::with_capacity(self.columns.len() + 1);
         columns.extend(
-            tags.iter()
-                .map(|t| ArrowField::new(t, DataType::Utf8, true)),
+            tags.iter().map(|t| {
+                ArrowField::new(t, DataType::Utf8, true).with_metadata(column_type("tag"))
+            }),
         );
-        columns.extend(
-            fields
-                .iter()
-                .map(|(name, ty)| ArrowField::new(name, arrow_type(*ty), true)),
+        columns.extend(fields.iter().map(|(name, ty)| {
+            let kind = match ty {
+                FieldType::Float => "field::float",
+                FieldType::Integer => "field::integer",
+                FieldType::UInteger => "field::uinteger",
+                FieldType::String => "field::string",
+                FieldType::Boolean => "field::boolean",
+            };
+            ArrowField::new(name, arrow_type(*ty), true).with_metadata(column_type(kind))
+        }));
+        columns.push(
+            ArrowField::new("time", time_type(), false).with_metadata(column_type("timestamp")),
         );
-        columns.push(ArrowField::new("time", time_type(), false));
         self.schema = Some(Arc::new(Schema::new(columns)));
     }
 
@@ -75,6 +83,15 @@ impl TableDef {
             .clone()
             .expect("schema is built by rebuild_schema")
     }
+}
+
+/// A column's `iox::column::type` metadata, as InfluxDB 3 marks its columns: Flight clients
+/// (influxdb3-js's `queryPoints`) tell tags from typed fields by it.
+fn column_type(kind: &str) -> std::collections::HashMap<String, String> {
+    std::collections::HashMap::from([(
+        "iox::column::type".to_owned(),
+        format!("iox::column_type::{kind}"),
+    )])
 }
 
 /// The Arrow type a field column is stored as.

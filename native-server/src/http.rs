@@ -8,6 +8,7 @@
 //! | `/query` (InfluxQL, 1.x JSON) | GET, POST | read on the database |
 //! | `/api/v3/configure/database` | GET, POST, DELETE | admin |
 //! | `/api/v3/configure/token` | POST | admin |
+//! | `/arrow.flight.protocol.FlightService/*` (gRPC, [`flight`]) | POST | read on the database |
 //! | `/ping` (GET, HEAD), `/health`, `/metrics`, `/` (the validation page) | GET | none |
 //!
 //! The token checks are extractors ([`Admin`], [`AuthorizedWrite`], [`AuthorizedQuery`]), so
@@ -36,6 +37,7 @@ use serde::Deserialize;
 
 use crate::auth::{Grant, Permission, Tokens};
 use crate::catalog::{format_duration, parse_duration};
+use crate::flight;
 use crate::influxql::{self, Epoch};
 use crate::metrics::Metrics;
 use crate::query::{self, QueryError};
@@ -82,6 +84,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(list_dbrps).post(create_dbrp).delete(delete_dbrp),
         )
         .route("/api/v3/configure/token", post(create_token))
+        // gRPC (HTTP/2) on the same port, as InfluxDB 3 serves it.
+        .route_service(
+            &format!("{}{{*method}}", flight::PATH),
+            flight::service(state.clone()),
+        )
         .fallback(page)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
@@ -249,7 +256,7 @@ fn credentials(parts: &Parts) -> Result<Option<Credentials>, WriteError> {
 
 /// Checks `credentials` for `access` to `database`, or for any valid token when the request
 /// names no database. `Ok` when the server runs without auth.
-fn authorize(
+pub fn authorize(
     state: &AppState,
     credentials: Option<&Credentials>,
     database: Option<&str>,

@@ -1,8 +1,8 @@
 //! `linegate`: the native server and command-line tool.
 //!
 //! # Layout
-//! A write travels down this list from `http` to `compact`; a query goes from `http` to
-//! `query` (or `influxql`) and `table`, which reads what `buffer` and `persist` hold.
+//! A write travels down this list from `http` to `compact`; a query goes from `http` (or
+//! `flight`) to `query` (or `influxql`) and `table`, which reads what `buffer` and `persist` hold.
 //! - `main` — command-line parsing; each subcommand lives in its own module.
 //! - [`serve`] — `linegate serve`: configuration, start-up, graceful shutdown.
 //! - [`http`] — the routes: thin handlers between HTTP and the core or the store; the token
@@ -22,6 +22,8 @@
 //!   sources that may hold the same point merged.
 //! - [`influxql`] — InfluxQL (v1 `/query`, `/api/v3/query_influxql`): parsed to an AST by
 //!   the `linegate-influxql` crate, `SELECT` planned onto DataFusion, answers in 1.x's shape.
+//! - [`flight`] — Arrow Flight on the HTTP port: InfluxDB 3's JSON tickets and Flight SQL,
+//!   answered from the same plans and tokens as the HTTP query routes.
 //! - [`last`] — the last value of every series and field, kept as generations persist, so
 //!   InfluxQL's `last()` of every series does not read every point.
 //! - [`metrics`] — counters for `/metrics`.
@@ -36,6 +38,7 @@ mod catalog;
 mod client;
 mod compact;
 mod dedup;
+mod flight;
 mod fsutil;
 mod http;
 mod influxql;

@@ -11,12 +11,14 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use datafusion::common::{ScalarValue, TableReference};
+use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::object_store::ObjectStoreRegistry;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{col, lit};
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{self, SetExpr, Statement};
@@ -137,6 +139,11 @@ fn statement_name(statement: &Statement) -> String {
     }
 }
 
+/// The catalog every database's tables are in, as InfluxDB 3 names it.
+pub const CATALOG: &str = "public";
+/// The schema every database's tables are in, as InfluxDB 3 names it.
+pub const SCHEMA: &str = "iox";
+
 /// The only object store a query can reach: the store's own, under [`crate::table::STORE_URL`].
 #[derive(Debug)]
 struct StoreOnly(Arc<dyn ObjectStore>);
@@ -169,13 +176,42 @@ fn session(store: &Store) -> Result<SessionContext, QueryError> {
         .map_err(|e| QueryError::Invalid(e.to_string()))?;
     let config = SessionConfig::new()
         .with_information_schema(true)
+        // InfluxDB 3's names, which Flight SQL clients list and qualify tables with.
+        .with_default_catalog_and_schema(CATALOG, SCHEMA)
         .with_target_partitions(2);
     Ok(SessionContext::new_with_config_rt(config, runtime))
 }
 
 /// Runs `sql` against database `database` and returns its result batches.
 pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
-    let statement = parse_read_only(sql)?;
+    let (ctx, plan) = plan(store, database, sql).await?;
+    let frame = ctx.execute_logical_plan(plan).await.map_err(planning)?;
+    frame.collect().await.map_err(planning)
+}
+
+/// Runs `sql` against database `database` with its placeholders bound to `params`, its
+/// result batches coming as they are made (the Flight answers, however large).
+pub async fn stream(
+    store: &Store,
+    database: &str,
+    sql: &str,
+    params: ParamValues,
+) -> Result<SendableRecordBatchStream, QueryError> {
+    let (ctx, plan) = plan(store, database, sql).await?;
+    let plan = plan.with_param_values(params).map_err(planning)?;
+    let frame = ctx.execute_logical_plan(plan).await.map_err(planning)?;
+    frame.execute_stream().await.map_err(planning)
+}
+
+/// Plans `sql`, a read-only statement, against database `database`: the session and the
+/// plan, its placeholders (`$1`, `$name`, or `?` in order) still unbound.
+pub async fn plan(
+    store: &Store,
+    database: &str,
+    sql: &str,
+) -> Result<(SessionContext, LogicalPlan), QueryError> {
+    let mut statement = parse_read_only(sql)?;
+    number_question_marks(&mut statement);
     let ctx = context(store, database)?;
     let state = ctx.state();
     let plan = state.statement_to_plan(statement).await.map_err(planning)?;
@@ -186,8 +222,27 @@ pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordB
         .with_allow_statements(false)
         .verify_plan(&plan)
         .map_err(planning)?;
-    let frame = ctx.execute_logical_plan(plan).await.map_err(planning)?;
-    frame.collect().await.map_err(planning)
+    Ok((ctx, plan))
+}
+
+/// JDBC and ODBC clients write placeholders as `?`; DataFusion numbers them (`$1`, `$2`, …)
+/// in the order they appear.
+fn number_question_marks(statement: &mut DfStatement) {
+    let DfStatement::Statement(statement) = statement else {
+        return;
+    };
+    let mut next = 0;
+    let _ = ast::visit_expressions_mut(statement.as_mut(), |expr| {
+        if let ast::Expr::Value(value) = expr {
+            if let ast::Value::Placeholder(name) = &mut value.value {
+                if name == "?" {
+                    next += 1;
+                    *name = format!("${next}");
+                }
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
 }
 
 /// A read-only session in which each table of `database` is registered under its name,

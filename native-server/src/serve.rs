@@ -89,6 +89,10 @@ pub struct Args {
     /// this many seconds (within a day, files are merged four at a time all along).
     #[arg(long, default_value_t = 60)]
     compact_after_secs: u64,
+    /// After SIGTERM or Ctrl-C, wait this many seconds for requests in flight, then close
+    /// the connections still open (a client holding one open cannot keep the server up).
+    #[arg(long, default_value_t = 10)]
+    shutdown_timeout_secs: u64,
     /// Never merge Parquet files (to measure what compaction gains).
     #[arg(long)]
     no_compaction: bool,
@@ -230,10 +234,23 @@ async fn serve(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.http_bind))?;
     tracing::info!(address = %args.http_bind, data_dir = %args.data_dir.display(), object_store = ?args.object_store, "linegate is listening");
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    let (stopping, mut stop) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping.send(true);
+    };
+    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(signal);
+    let deadline = async move {
+        let _ = stop.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(Duration::from_secs(args.shutdown_timeout_secs)).await;
+    };
+    tokio::select! {
+        served = server => served.map_err(|e| format!("server error: {e}"))?,
+        () = deadline => tracing::warn!(
+            "connections still open {} s after the signal are closed",
+            args.shutdown_timeout_secs
+        ),
+    }
     tracing::info!("shutting down: persisting the buffer and closing the WAL");
     store.shutdown().await;
     tracing::info!("stopped");

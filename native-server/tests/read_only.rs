@@ -264,7 +264,7 @@ async fn queries_never_write_or_touch_files_with_any_token() {
             (
                 "q",
                 "SELECT table_name FROM information_schema.tables \
-                 WHERE table_schema = 'public' ORDER BY table_name",
+                 WHERE table_schema = 'iox' ORDER BY table_name",
             ),
         ],
     )

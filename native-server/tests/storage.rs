@@ -278,7 +278,7 @@ async fn a_dropped_table_is_gone_with_its_files_and_stays_gone_after_a_crash() {
     assert_eq!(drop("m").await.unwrap().status(), 200);
     assert_eq!(drop("m").await.unwrap().status(), 404);
     wait_for_files(&server, |f| f.len() == 1);
-    let tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'";
+    let tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'iox'";
     assert_eq!(
         rows(&server, "lww", tables).await,
         json!([{"table_name": "n"}])

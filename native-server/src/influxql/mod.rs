@@ -25,7 +25,7 @@ use arrow::array::RecordBatch;
 use datafusion::prelude::DataFrame;
 use linegate_influxql::Statement;
 
-pub use answer::{batch, chunks, csv, results, Epoch, StatementResult};
+pub use answer::{batch, chunks, csv, results, Epoch, Series, StatementResult};
 
 use crate::query::{self, QueryError};
 use crate::store::{now_nanos, Store};
