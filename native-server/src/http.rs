@@ -28,7 +28,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
 use axum::Router;
-use futures::StreamExt;
+use datafusion::common::ParamValues;
+use futures::{StreamExt, TryStreamExt};
 use linegate::{
     check_database_name, error_body, query_pairs, Access, Credentials, Endpoint, QueryEndpoint,
     QueryRequest, RequestParts, Scope, TokenStore, WriteError, WriteRequest,
@@ -441,12 +442,16 @@ async fn query_sql(
     AuthorizedQuery(request, _): AuthorizedQuery,
 ) -> Result<Response, ApiError> {
     let database = request.database.unwrap_or_default();
-    let batches = query::run(&state.store, &database, &request.q).await?;
-    let body = query::encode(&batches, request.format)?;
+    let no_params = ParamValues::List(Vec::new());
+    let mut batches = query::stream(&state.store, &database, &request.q, no_params).await?;
+    // An error before the first batch (a missing file) is still the answer's status.
+    let first = batches.next().await.transpose().map_err(query::planning)?;
+    let body = query::encode_stream(first, batches, request.format)
+        .map_err(|e| std::io::Error::other(e.message()));
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, request.format.content_type())],
-        body,
+        Body::from_stream(body),
     )
         .into_response())
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use bytes::Bytes;
 use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
@@ -22,6 +23,8 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{col, lit};
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{self, SetExpr, Statement};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStore;
 use url::Url;
 
@@ -182,15 +185,9 @@ fn session(store: &Store) -> Result<SessionContext, QueryError> {
     Ok(SessionContext::new_with_config_rt(config, runtime))
 }
 
-/// Runs `sql` against database `database` and returns its result batches.
-pub async fn run(store: &Store, database: &str, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
-    let (ctx, plan) = plan(store, database, sql).await?;
-    let frame = ctx.execute_logical_plan(plan).await.map_err(planning)?;
-    frame.collect().await.map_err(planning)
-}
-
 /// Runs `sql` against database `database` with its placeholders bound to `params`, its
-/// result batches coming as they are made (the Flight answers, however large).
+/// result batches coming as they are made, so an answer of any size streams in bounded
+/// memory.
 pub async fn stream(
     store: &Store,
     database: &str,
@@ -425,6 +422,90 @@ pub fn planning(e: datafusion::error::DataFusionError) -> QueryError {
             }
         }
         _ => QueryError::Invalid(e.to_string()),
+    }
+}
+
+/// Encodes result batches in `format` as they come: `first` (already read, so that an
+/// error before any row is the answer's status) and then the rest of `batches`. A pretty
+/// table needs every row's width, so it is made at the end.
+pub fn encode_stream(
+    first: Option<RecordBatch>,
+    batches: SendableRecordBatchStream,
+    format: QueryFormat,
+) -> BoxStream<'static, Result<Bytes, QueryError>> {
+    let batches = futures::stream::iter(first.map(Ok))
+        .chain(batches)
+        .map_err(planning);
+    if format == QueryFormat::Pretty {
+        return futures::stream::once(async move {
+            let batches: Vec<RecordBatch> = batches.try_collect().await?;
+            encode(&batches, format).map(Bytes::from)
+        })
+        .boxed();
+    }
+    let encoder = Encoder {
+        format,
+        json: arrow::json::ArrayWriter::new(Vec::new()),
+        rows: 0,
+    };
+    futures::stream::unfold(Some((batches, encoder)), |state| async move {
+        let (mut batches, mut encoder) = state?;
+        match batches.next().await {
+            Some(Ok(batch)) => {
+                let chunk = encoder.batch(&batch);
+                Some((chunk, Some((batches, encoder))))
+            }
+            Some(Err(e)) => Some((Err(e), None)),
+            None => Some((encoder.finish(), None)),
+        }
+    })
+    .boxed()
+}
+
+/// The state of a streamed answer: the JSON array's writer (its `[` and commas), and how
+/// many rows went out (the CSV header goes with the first).
+struct Encoder {
+    format: QueryFormat,
+    json: arrow::json::ArrayWriter<Vec<u8>>,
+    rows: usize,
+}
+
+impl Encoder {
+    fn batch(&mut self, batch: &RecordBatch) -> Result<Bytes, QueryError> {
+        let failed = |e: arrow::error::ArrowError| QueryError::Invalid(e.to_string());
+        let mut out = Vec::new();
+        match self.format {
+            QueryFormat::Json => {
+                self.json.write(batch).map_err(failed)?;
+                out = std::mem::take(self.json.get_mut());
+            }
+            QueryFormat::JsonLines => {
+                let mut writer = arrow::json::LineDelimitedWriter::new(&mut out);
+                writer.write(batch).map_err(failed)?;
+                writer.finish().map_err(failed)?;
+            }
+            QueryFormat::Csv | QueryFormat::Pretty => {
+                let mut writer = arrow::csv::WriterBuilder::new()
+                    .with_header(self.rows == 0)
+                    .build(&mut out);
+                writer.write(batch).map_err(failed)?;
+            }
+        }
+        self.rows += batch.num_rows();
+        Ok(Bytes::from(out))
+    }
+
+    fn finish(mut self) -> Result<Bytes, QueryError> {
+        if self.format != QueryFormat::Json {
+            return Ok(Bytes::new());
+        }
+        if self.rows == 0 {
+            return Ok(Bytes::from_static(b"[]"));
+        }
+        self.json
+            .finish()
+            .map_err(|e| QueryError::Invalid(e.to_string()))?;
+        Ok(Bytes::from(self.json.into_inner()))
     }
 }
 

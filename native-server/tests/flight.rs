@@ -123,7 +123,7 @@ fn check_points(batch: &RecordBatch) {
     assert!(ok.value(0) && !ok.value(1));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn influxdb3_tickets_read_sql_and_influxql() {
     let dir = temp_dir("flight-ticket");
     let server = Server::start(dir.path(), &[]);
@@ -222,7 +222,7 @@ async fn influxdb3_tickets_read_sql_and_influxql() {
     server.stop();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn tokens_are_scoped_as_on_http() {
     let dir = temp_dir("flight-scope");
     let server = Server::start(dir.path(), &[]);
@@ -267,7 +267,6 @@ async fn tokens_are_scoped_as_on_http() {
         .await
         .unwrap();
     assert_eq!(one(&fetch(&mut client, info).await).num_rows(), 2);
-    drop(client);
     server.stop();
 }
 
@@ -288,7 +287,7 @@ fn strings(batch: &RecordBatch, name: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn flight_sql_lists_queries_and_prepares() {
     let dir = temp_dir("flight-sql");
     let server = Server::start(dir.path(), &[]);
@@ -400,7 +399,6 @@ async fn flight_sql_lists_queries_and_prepares() {
         refused.is_some(),
         "an update over Flight SQL was not refused"
     );
-    drop(client);
     server.stop();
 }
 

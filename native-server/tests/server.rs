@@ -1015,3 +1015,73 @@ fn a_second_server_on_the_same_data_directory_refuses_to_start() {
     let again = Server::start(dir.path(), &[]);
     again.stop();
 }
+
+#[tokio::test]
+async fn query_sql_streams_every_format_over_many_batches() {
+    let dir = temp_dir("formats");
+    let server = Server::start(dir.path(), &[]);
+    // More rows than one DataFusion batch (8,192), so the answer comes in several.
+    let rows = 20_000;
+    let body: String = (0..rows)
+        .map(|i| {
+            format!(
+                "m,host=h{} v={i}i {}\n",
+                i % 7,
+                1_700_000_000_000_000_000i64 + i
+            )
+        })
+        .collect();
+    let written = post(&server, "/api/v3/write_lp?db=f", &[BEARER], &body).await;
+    assert_eq!(written.status, StatusCode::NO_CONTENT, "{}", written.body);
+    let server_ref = &server;
+    let get = |format: &'static str| {
+        let path = format!(
+            "/api/v3/query_sql?db=f&format={format}&q={}",
+            urlencode("SELECT host, v FROM m ORDER BY time")
+        );
+        async move { send(server_ref, Method::GET, &path, &[BEARER], "").await }
+    };
+
+    let json = get("json").await;
+    assert_eq!(json.status, StatusCode::OK);
+    let array = json.json();
+    let array = array.as_array().unwrap();
+    assert_eq!(array.len(), rows as usize);
+    assert_eq!(array[19_999], json!({"host": "h0", "v": 19_999}));
+
+    let lines = get("jsonl").await;
+    assert_eq!(lines.headers["content-type"], "application/jsonl");
+    let objects: Vec<Value> = lines
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), rows as usize);
+    assert_eq!(objects[8_192], json!({"host": "h2", "v": 8_192}));
+
+    let csv = get("csv").await;
+    let csv_lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(
+        csv_lines.len(),
+        rows as usize + 1,
+        "one header, then every row"
+    );
+    assert_eq!(csv_lines[0], "host,v");
+    assert_eq!(csv_lines.iter().filter(|l| **l == "host,v").count(), 1);
+    assert_eq!(csv_lines[rows as usize], "h0,19999");
+
+    // No rows: an empty JSON array, an empty body for the others.
+    let none = send(
+        &server,
+        Method::GET,
+        &format!(
+            "/api/v3/query_sql?db=f&q={}",
+            urlencode("SELECT v FROM m WHERE v < 0")
+        ),
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert_eq!(none.body, "[]");
+    server.stop();
+}
