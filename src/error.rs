@@ -16,6 +16,10 @@ use crate::json;
 use crate::lp::LineError;
 use crate::params::Endpoint;
 
+/// How many bad lines an answer lists, as InfluxDB 3 (the count of the rest follows: a body
+/// of millions of bad lines must not answer a gigabyte of errors).
+pub const MAX_LISTED_LINES: usize = 100;
+
 /// Why a write request failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -129,13 +133,19 @@ impl WriteError {
                 out.push(',');
                 json::key(&mut out, "data");
                 out.push('[');
-                for (i, line) in lines.iter().enumerate() {
+                for (i, line) in lines.iter().take(MAX_LISTED_LINES).enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
                     line_object(&mut out, line);
                 }
-                out.push_str("]}");
+                out.push(']');
+                if let Some(more) = lines.len().checked_sub(MAX_LISTED_LINES).filter(|n| *n > 0) {
+                    out.push(',');
+                    json::key(&mut out, "more_errors");
+                    out.push_str(&more.to_string());
+                }
+                out.push('}');
             }
             _ => return error_body(endpoint, self.status(), &self.message(endpoint)),
         }
@@ -177,9 +187,12 @@ impl WriteError {
             WriteError::Line(e) => e.to_string(),
             WriteError::PartialWrite(lines) => {
                 let mut m = String::from("partial write of line protocol occurred");
-                for e in lines {
+                for e in lines.iter().take(MAX_LISTED_LINES) {
                     m.push_str("; ");
                     m.push_str(&e.to_string());
+                }
+                if let Some(more) = lines.len().checked_sub(MAX_LISTED_LINES).filter(|n| *n > 0) {
+                    m.push_str(&format!("; and {more} more bad lines"));
                 }
                 m
             }
@@ -580,6 +593,13 @@ mod tests {
         other.column = 1;
         other.kind = LineErrorKind::MissingMeasurement;
         other.original_line = " x".into();
+        let many = WriteError::PartialWrite(vec![line(); 250]);
+        let body = many.body(Endpoint::V3);
+        assert_eq!(body.matches("line_number").count(), MAX_LISTED_LINES);
+        assert!(body.ends_with(r#"],"more_errors":150}"#), "{body}");
+        let message = many.message(Endpoint::V1);
+        assert_eq!(message.matches("missing value").count(), MAX_LISTED_LINES);
+        assert!(message.ends_with("; and 150 more bad lines"), "{message}");
         let two = WriteError::PartialWrite(vec![line(), other]);
         assert_eq!(
             two.body(Endpoint::V3),

@@ -83,6 +83,12 @@ impl Tokens {
     pub fn open(data_dir: &Path) -> io::Result<Tokens> {
         let path = data_dir.join("tokens.json");
         let entries: Vec<Entry> = fsutil::read_json_or_default(&path)?;
+        // Older versions left the file readable by everyone.
+        #[cfg(unix)]
+        if !entries.is_empty() {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
         let entries = entries
             .into_iter()
             .filter_map(|e| Some((TokenHash::from_hex(&e.hash)?, e)))
@@ -224,6 +230,18 @@ mod tests {
         );
         let stored = std::fs::read_to_string(dir.join("tokens.json")).unwrap();
         assert!(!stored.contains(&token));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let hashes = dir.join("tokens.json");
+            let mode = std::fs::metadata(&hashes).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "tokens.json is private");
+            // A file an older version left readable by everyone is made private on open.
+            std::fs::set_permissions(&hashes, std::fs::Permissions::from_mode(0o644)).unwrap();
+            Tokens::open(&dir).unwrap();
+            let mode = std::fs::metadata(&hashes).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
         assert!(stored.contains(&TokenHash::of(&token).to_hex()));
 
         let reopened = Tokens::open(&dir).unwrap();

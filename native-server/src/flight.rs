@@ -299,7 +299,11 @@ impl Flight {
     }
 
     /// Runs a query ticket, its answer streamed as Flight data.
-    async fn answer(&self, ticket: QueryTicket) -> Result<Stream<FlightData>, Status> {
+    async fn answer<T: Sync>(
+        &self,
+        request: &Request<T>,
+        ticket: QueryTicket,
+    ) -> Result<Stream<FlightData>, Status> {
         match ticket.query_type {
             Language::Sql => {
                 let params = ticket.param_values()?;
@@ -312,7 +316,7 @@ impl Flight {
                 Ok(encode(schema, batches.boxed()))
             }
             Language::InfluxQl => {
-                let batch = self.influxql(&ticket).await?;
+                let batch = self.influxql(request, &ticket).await?;
                 Ok(encode(batch.schema(), stream::iter([Ok(batch)]).boxed()))
             }
         }
@@ -320,10 +324,25 @@ impl Flight {
 
     /// Runs InfluxQL with read access only; its series as one batch with an
     /// `iox::measurement` column, as InfluxDB 3 answers over Flight.
-    async fn influxql(&self, ticket: &QueryTicket) -> Result<RecordBatch, Status> {
+    async fn influxql<T: Sync>(
+        &self,
+        request: &Request<T>,
+        ticket: &QueryTicket,
+    ) -> Result<RecordBatch, Status> {
         let no_writes = |_: &str| false;
+        let credentials = self.credentials(request)?;
+        let may_read = |database: &str| {
+            authorize(
+                &self.state,
+                credentials.as_ref(),
+                Some(database),
+                Access::Read,
+            )
+            .is_ok()
+        };
         let access = influxql::Access {
             admin: false,
+            may_read: &may_read,
             may_write: &no_writes,
         };
         let results = influxql::run(
@@ -644,17 +663,17 @@ impl FlightService for Flight {
         let bytes = request.get_ref().ticket.clone();
         if bytes.first() == Some(&b'{') {
             let ticket = self.handle_ticket(&request, &bytes)?;
-            return Ok(Response::new(self.answer(ticket).await?));
+            return Ok(Response::new(self.answer(&request, ticket).await?));
         }
         let command = decode_command(&bytes)?;
         let stream = match &command {
             Command::TicketStatementQuery(statement) => {
                 let ticket = self.handle_ticket(&request, &statement.statement_handle)?;
-                self.answer(ticket).await?
+                self.answer(&request, ticket).await?
             }
             Command::CommandPreparedStatementQuery(prepared) => {
                 let ticket = self.handle_ticket(&request, &prepared.prepared_statement_handle)?;
-                self.answer(ticket).await?
+                self.answer(&request, ticket).await?
             }
             listing => {
                 let database = match listing {

@@ -6,11 +6,16 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new content:
-/// write a temporary file, fsync it, rename it over `path`, fsync the directory.
+/// write a temporary file, fsync it, rename it over `path`, fsync the directory. The file is
+/// readable by its owner only (the token hashes are among these files).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
     {
-        let mut file = File::create(&tmp)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
     }

@@ -531,8 +531,11 @@ async fn run_influxql(
 ) -> Result<Vec<influxql::StatementResult>, QueryError> {
     let may_write =
         |database: &str| authorize(state, credentials, Some(database), Access::Write).is_ok();
+    let may_read =
+        |database: &str| authorize(state, credentials, Some(database), Access::Read).is_ok();
     let access = influxql::Access {
         admin: is_admin(state, credentials),
+        may_read: &may_read,
         may_write: &may_write,
     };
     influxql::run(

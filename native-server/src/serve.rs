@@ -1,5 +1,6 @@
 //! `linegate serve`: configuration, start-up and graceful shutdown.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -210,13 +211,15 @@ async fn serve(args: Args) -> Result<(), String> {
             .clone()
             .unwrap_or_else(|| args.data_dir.join("admin-token"));
         match tokens.admin_from_file(&file) {
-            Ok(Some(token)) => {
-                // Shown once, on the terminal only: never through the log.
-                eprintln!(
-                    "\nNew admin token (saved to {}, shown only this once):\n\n    {token}\n",
-                    file.display()
-                );
-            }
+            // Shown once, and only on a terminal: stdout and stderr may be log files.
+            Ok(Some(token)) if std::io::stdout().is_terminal() => println!(
+                "\nNew admin token (saved to {}, shown only this once):\n\n    {token}\n",
+                file.display()
+            ),
+            Ok(Some(_)) => tracing::info!(
+                file = %file.display(),
+                "new admin token saved (not shown: standard output is not a terminal)"
+            ),
             Ok(None) => tracing::info!(file = %file.display(), "admin token loaded"),
             Err(e) => return Err(format!("admin token file {}: {e}", file.display())),
         }

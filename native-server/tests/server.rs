@@ -1085,3 +1085,63 @@ async fn query_sql_streams_every_format_over_many_batches() {
     assert_eq!(none.body, "[]");
     server.stop();
 }
+
+#[tokio::test]
+async fn a_scoped_token_reads_only_its_databases_through_influxql() {
+    let dir = temp_dir("influxql-scope");
+    let server = Server::start(dir.path(), &[]);
+    for db in ["a", "b"] {
+        let path = format!("/api/v3/write_lp?db={db}");
+        let written = post(
+            &server,
+            &path,
+            &[BEARER],
+            "cpu,host=h v=1 1700000000000000000",
+        )
+        .await;
+        assert_eq!(written.status, StatusCode::NO_CONTENT);
+    }
+    let created = post(
+        &server,
+        "/api/v3/configure/token",
+        &[BEARER],
+        r#"{"database":"a","permission":"read"}"#,
+    )
+    .await;
+    let token = created.json()["token"].as_str().unwrap().to_owned();
+    let auth = format!("Bearer {token}");
+    let influxql = |q: &str| {
+        let path = format!("/query?db=a&q={}", urlencode(q));
+        let auth = auth.clone();
+        let server = &server;
+        async move { send(server, Method::GET, &path, &[("Authorization", &auth)], "").await }
+    };
+
+    let own = influxql("SELECT v FROM cpu").await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.body.contains("\"values\":[["), "{}", own.body);
+    // The other database's name is not listed, and naming it reads nothing of it.
+    let listed = influxql("SHOW DATABASES").await;
+    assert_eq!(
+        listed.json()["results"][0]["series"][0]["values"],
+        json!([["a"]])
+    );
+    for q in [
+        "SELECT v FROM b.autogen.cpu",
+        "SHOW MEASUREMENTS ON b",
+        "SHOW TAG VALUES ON b WITH KEY = host",
+        "SHOW RETENTION POLICIES ON b",
+        "SELECT * FROM (SELECT v FROM b..cpu)",
+    ] {
+        let answer = influxql(q).await;
+        let error = answer.json()["results"][0]["error"].clone();
+        assert_eq!(
+            error,
+            json!("the token may not read database b"),
+            "{q}: {}",
+            answer.body
+        );
+        assert!(!answer.body.contains("\"values\""), "{q}: {}", answer.body);
+    }
+    server.stop();
+}

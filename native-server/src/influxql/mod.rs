@@ -58,11 +58,14 @@ impl From<QueryError> for Error {
     }
 }
 
-/// What the request's token may do beyond reading its database.
+/// What the request's token may do: which databases it reads (a statement may name others
+/// than the request's), and beyond reading.
 pub struct Access<'a> {
     /// An admin token (or a server without tokens): may create and drop databases and
     /// retention policies.
     pub admin: bool,
+    /// Whether the token may read database `name`.
+    pub may_read: &'a (dyn Fn(&str) -> bool + Sync),
     /// Whether the token may write database `name` (and so delete from it).
     pub may_write: &'a (dyn Fn(&str) -> bool + Sync),
 }
@@ -79,14 +82,29 @@ pub struct Run<'a> {
     pub database: Option<&'a str>,
     /// `now()` for every statement of the request.
     pub now: i64,
+    /// Whether the request's token may read database `name`.
+    pub may_read: &'a (dyn Fn(&str) -> bool + Sync),
 }
 
 impl Run<'_> {
-    /// The database a statement reads: its own `ON`/`db.rp.` part, else the request's.
+    /// The database a statement reads: its own `ON`/`db.rp.` part, else the request's; an
+    /// error when the token may not read it.
     fn database(&self, named: Option<&str>) -> Result<String, Error> {
-        match named.or(self.database) {
-            Some(name) => Ok(self.store.catalog().resolve(name).to_owned()),
-            None => Err(Error::Statement("database name required".into())),
+        let name = named
+            .or(self.database)
+            .ok_or_else(|| Error::Statement("database name required".into()))?;
+        self.readable(name)?;
+        Ok(self.store.catalog().resolve(name).to_owned())
+    }
+
+    /// `Ok` when the token may read database `name`.
+    fn readable(&self, name: &str) -> Result<(), Error> {
+        if (self.may_read)(name) {
+            Ok(())
+        } else {
+            Err(Error::Statement(format!(
+                "the token may not read database {name}"
+            )))
         }
     }
 
@@ -131,6 +149,7 @@ pub async fn run(
         store,
         database,
         now: now_nanos(),
+        may_read: access.may_read,
     };
     for statement in &parsed.statements {
         authorize(&run, statement, access)?;

@@ -32,7 +32,10 @@ pub async fn run(run: &Run<'_>, statement: &Statement) -> Result<Vec<Series>, Er
         Statement::ShowSeries(show) => series(run, show).await,
         // The policies of the v1 database itself, not of the one its default reaches.
         Statement::ShowRetentionPolicies { on } => match on.as_deref().or(run.database) {
-            Some(name) => retention_policies(run, name),
+            Some(name) => {
+                run.readable(name)?;
+                retention_policies(run, name)
+            }
             None => Err(Error::Statement("database name required".into())),
         },
         Statement::CreateDatabase { name, policy } => create_database(run, name, policy.as_ref()),
@@ -135,11 +138,13 @@ fn limited<T>(items: Vec<T>, show: &Show) -> Vec<T> {
 
 /// `SHOW DATABASES`: each v1 database once (its retention policies `db/rp` are not
 /// databases of their own).
+/// The databases the token may read (a scoped token does not learn the others' names).
 fn databases(run: &Run<'_>) -> Vec<Series> {
     let names: BTreeSet<String> = run
         .store
         .catalog()
         .databases()
+        .filter(|db| (run.may_read)(&db.name))
         .map(|db| db.name.split('/').next().unwrap_or(&db.name).to_owned())
         .collect();
     let values = names.iter().map(|n| vec![string(n)]).collect();
