@@ -788,15 +788,34 @@ impl<'a> LineParser<'a> {
         result
     }
 
+    /// The key at `i` of the line's tags then fields.
+    fn key_at(&self, i: usize, tags: usize) -> &LpStr<'a> {
+        if i < tags {
+            &self.tags[i].key
+        } else {
+            &self.fields[i - tags].key
+        }
+    }
+
+    /// The error for key `j` repeating key `i < j` (tags come before fields).
+    fn repeated(&self, i: usize, j: usize, tags: usize) -> Step<()> {
+        let name = quote(&self.key_at(j, tags).as_str());
+        let kind = if j < tags {
+            LineErrorKind::DuplicateTag(name)
+        } else if i >= tags {
+            LineErrorKind::DuplicateField(name)
+        } else {
+            LineErrorKind::TagFieldClash(name)
+        };
+        fail(self.offset_of(self.key_at(j, tags).raw), kind)
+    }
+
     /// Compares the keys whose value fingerprints match.
     fn check_fingerprints(&self, fingerprints: &[u64], tags: usize) -> Step<()> {
-        let key = |i: usize| {
-            if i < tags {
-                &self.tags[i].key
-            } else {
-                &self.fields[i - tags].key
-            }
-        };
+        if fingerprints.len() > WIDE_LINE_KEYS {
+            return self.check_wide(tags);
+        }
+        let key = |i: usize| self.key_at(i, tags);
         let time = fingerprint(b"time");
         for (j, &fp) in fingerprints.iter().enumerate() {
             if fp == time && key(j).is("time") {
@@ -810,19 +829,39 @@ impl<'a> LineParser<'a> {
             let earlier = fingerprints[..j].iter().enumerate().rev();
             for (i, &other) in earlier {
                 if other == fp && key(i).same_value(key(j)) {
-                    let name = quote(&key(j).as_str());
-                    let kind = if j < tags {
-                        LineErrorKind::DuplicateTag(name)
-                    } else if i >= tags {
-                        LineErrorKind::DuplicateField(name)
-                    } else {
-                        LineErrorKind::TagFieldClash(name)
-                    };
-                    return fail(self.offset_of(key(j).raw), kind);
+                    return self.repeated(i, j, tags);
                 }
             }
         }
         Ok(())
+    }
+
+    /// [`Self::check_fingerprints`] for a line of many keys: sorted by value, a hostile line
+    /// of 100,000 keys costs n log n comparisons, not n²/2. Same answer: the first key that
+    /// repeats an earlier one, or is `time`, named with the nearest earlier one.
+    #[cold]
+    fn check_wide(&self, tags: usize) -> Step<()> {
+        let n = tags + self.fields.len();
+        let values: Vec<Cow<'a, str>> = (0..n).map(|i| self.key_at(i, tags).as_str()).collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_unstable_by(|&a, &b| values[a].cmp(&values[b]).then(a.cmp(&b)));
+        // (j, i): key j repeats key i, the nearest earlier one of the same value.
+        let mut first_repeat: Option<(usize, usize)> = None;
+        for pair in order.windows(2) {
+            let (i, j) = (pair[0], pair[1]);
+            if values[i] == values[j] && first_repeat.is_none_or(|(first, _)| j < first) {
+                first_repeat = Some((j, i));
+            }
+        }
+        let time = values.iter().position(|v| v == "time");
+        match (time, first_repeat) {
+            (Some(t), repeat) if repeat.is_none_or(|(j, _)| t <= j) => fail(
+                self.offset_of(self.key_at(t, tags).raw),
+                LineErrorKind::ReservedName("time".into()),
+            ),
+            (_, Some((j, i))) => self.repeated(i, j, tags),
+            _ => Ok(()),
+        }
     }
 
     /// The previous line's key at `index`, if below `limit` (keys of one kind).
@@ -893,6 +932,9 @@ fn line_end(b: &[u8], pos: usize) -> usize {
         end
     }
 }
+
+/// Lines with more keys than this are checked for repeats by sorting (see `check_wide`).
+const WIDE_LINE_KEYS: usize = 64;
 
 /// A cheap hash of a key: equal keys have equal fingerprints.
 #[inline(always)]

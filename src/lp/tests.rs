@@ -1398,3 +1398,89 @@ fn repeated_lines_with_one_key_changed_are_checked_again() {
     );
     assert!(results[2].is_ok());
 }
+
+/// Lines with more keys than the quadratic check takes: the sorted check answers as it
+/// would — the first key repeating an earlier one (named with the nearest earlier), or
+/// `time` — against a brute-force reference, over many generated lines.
+#[test]
+fn wide_lines_report_the_same_repeat_as_narrow_ones() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    // Keys that share their first and last 8 bytes (one fingerprint), escapes, and `time`.
+    let pool: Vec<String> = (0..400)
+        .map(|i| format!("abcdefgh{i}\\ x{}ijklmnop", i % 3))
+        .chain(["time".to_owned(), r"a\,b".to_owned()])
+        .collect();
+    for round in 0..300 {
+        let (tags, fields) = (1 + next(80), 1 + next(80));
+        let mut keys: Vec<&str> = Vec::new();
+        for _ in 0..tags + fields {
+            // Mostly distinct keys; some rounds repeat one or hold `time`.
+            let k = if round % 3 == 0 {
+                next(pool.len())
+            } else {
+                next(380)
+            };
+            keys.push(&pool[k]);
+        }
+        let mut line = String::from("m");
+        let mut columns = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            line.push(if i == tags { ' ' } else { ',' });
+            columns.push(line.len() as u32 + 1);
+            line.push_str(key);
+            line.push_str("=1");
+        }
+        let unescaped = |k: &str| k.replace("\\ ", " ").replace("\\,", ",");
+        let expected = (0..keys.len()).find_map(|j| {
+            if unescaped(keys[j]) == "time" {
+                return Some((j, K::ReservedName(s("time"))));
+            }
+            let i = (0..j)
+                .rev()
+                .find(|&i| unescaped(keys[i]) == unescaped(keys[j]))?;
+            let name = unescaped(keys[j]);
+            Some((
+                j,
+                if j < tags {
+                    K::DuplicateTag(name)
+                } else if i >= tags {
+                    K::DuplicateField(name)
+                } else {
+                    K::TagFieldClash(name)
+                },
+            ))
+        });
+        match (expected, &parse(&line)[0]) {
+            (None, Ok(parsed)) => {
+                assert_eq!(parsed.tags.len() + parsed.fields.len(), tags + fields)
+            }
+            (Some((j, kind)), Err(e)) => {
+                assert_eq!(
+                    (e.column, &e.kind),
+                    (columns[j], &kind),
+                    "round {round}: {line}"
+                )
+            }
+            (expected, got) => panic!("round {round}: expected {expected:?}, got {got:?}: {line}"),
+        }
+    }
+}
+
+/// A hostile line of 100,000 distinct keys sharing one fingerprint is checked by sorting.
+#[test]
+fn a_line_of_many_keys_is_checked_quickly() {
+    let mut tags = String::from("m");
+    for i in 0..100_000 {
+        tags.push_str(&format!(",abcdefgh{i}ijklmnop=1"));
+    }
+    // Quadratic, this took minutes (n²/2 = 5·10⁹ comparisons).
+    assert_eq!(ok(&format!("{tags} v=1")).tags.len(), 100_000);
+    let e = err(&format!("{tags},abcdefgh7ijklmnop=2 v=1"));
+    assert_eq!(e.kind, K::DuplicateTag(s("abcdefgh7ijklmnop")));
+}
