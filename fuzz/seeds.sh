@@ -7,7 +7,16 @@ cd "$(dirname "$0")"
 
 scanner=corpus/scanner
 request=corpus/request
-mkdir -p "$scanner" "$request"
+influxql=corpus/influxql
+mkdir -p "$scanner" "$request" "$influxql"
+
+# ---- influxql: the statements of the InfluxQL corpus, one seed each.
+n=0
+while IFS= read -r statement; do
+  case $statement in '' | '#'*) continue ;; esac
+  n=$((n + 1))
+  printf '%s' "${statement#\[*\] }" > "$influxql/seed-$n"
+done < ../native-server/tests/influxql/statements.txt
 
 # ---- scanner: byte 0 picks the precision (0 auto, 1 h, 2 m, 3 s, 4 ms, 5 us, 6 ns), the
 # rest is the body.

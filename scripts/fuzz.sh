@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# SECONDS defaults to 30 per target; TARGET defaults to every target (scanner, request).
+# SECONDS defaults to 30 per target; TARGET defaults to every target (scanner, request, influxql).
 # Works on stable Rust: cargo-fuzz's nightly flags are allowed with RUSTC_BOOTSTRAP=1.
 # Installs cargo-fuzz if it is missing (needs only cargo and a C++ compiler, which
 # libfuzzer-sys uses to build libFuzzer). Seeds come from fuzz/seeds.sh; the corpus grows in

@@ -43,6 +43,11 @@ pub enum WriteError {
     MethodNotAllowed,
     /// A `Content-Encoding` other than `gzip` or `identity`.
     UnsupportedEncoding(String),
+    /// The body stopped arriving: nothing for this long (408).
+    BodyTimeout {
+        /// How long the server waited, in seconds.
+        seconds: u64,
+    },
     /// The raw or decompressed body is larger than the limit.
     TooLarge {
         /// The limit in bytes.
@@ -87,6 +92,7 @@ impl WriteError {
             WriteError::Forbidden { .. } => 403,
             WriteError::NotFound => 404,
             WriteError::MethodNotAllowed => 405,
+            WriteError::BodyTimeout { .. } => 408,
             WriteError::TooLarge { .. } => 413,
             WriteError::UnsupportedEncoding(_) => 415,
             WriteError::Internal(_) => 500,
@@ -175,6 +181,9 @@ impl WriteError {
             WriteError::TooLarge { limit } => {
                 format!("max request size ({limit} bytes) exceeded")
             }
+            WriteError::BodyTimeout { seconds } => {
+                format!("the request body sent nothing for {seconds} s")
+            }
             WriteError::InvalidGzip(e) => format!("error decoding gzip stream: {e}"),
             WriteError::InvalidUtf8 { line, column } => format!(
                 "body content is not valid utf8: invalid utf-8 sequence at line {line}, column {column}"
@@ -211,6 +220,7 @@ pub fn v2_code(status: u16) -> &'static str {
         403 => "forbidden",
         404 => "not found",
         405 => "method not allowed",
+        408 => "request timeout",
         413 => "request too large",
         415 => "unsupported media type",
         422 => "unprocessable entity",
@@ -320,6 +330,12 @@ mod tests {
                 401,
                 r#"{"error":"the request was not authenticated"}"#,
                 r#"{"code":"unauthorized","message":"unauthorized access"}"#,
+            ),
+            (
+                WriteError::BodyTimeout { seconds: 30 },
+                408,
+                r#"{"error":"the request body sent nothing for 30 s"}"#,
+                r#"{"code":"request timeout","message":"the request body sent nothing for 30 s"}"#,
             ),
             (
                 WriteError::TooLarge { limit: 10485760 },

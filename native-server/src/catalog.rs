@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
+use linegate::lp::LineErrorKind;
 use linegate::schema::{ColumnKind, FieldType, TableSchema};
 use linegate::{LineError, Row, WriteBatch};
 use serde::{Deserialize, Serialize};
@@ -207,7 +208,13 @@ pub struct Catalog {
     dbrps: BTreeMap<String, Dbrp>,
     #[serde(skip)]
     path: PathBuf,
+    /// The most tags and fields a table may have (a setting, not saved).
+    #[serde(skip)]
+    max_columns: usize,
 }
+
+/// InfluxDB 3 Core's limit of tags and fields per table.
+pub const DEFAULT_MAX_COLUMNS: usize = 500;
 
 /// The outcome of checking a batch against the catalog.
 #[derive(Debug, Default)]
@@ -228,12 +235,19 @@ impl Catalog {
     pub fn open(path: &Path) -> io::Result<Catalog> {
         let mut catalog: Catalog = fsutil::read_json_or_default(path)?;
         catalog.path = path.to_owned();
+        catalog.max_columns = DEFAULT_MAX_COLUMNS;
         for db in catalog.databases.values_mut() {
             for table in db.tables.values_mut() {
                 Arc::make_mut(table).rebuild_schema();
             }
         }
         Ok(catalog)
+    }
+
+    /// Sets the most tags and fields a table may have; tables that already have more keep
+    /// them, and take no new column.
+    pub fn set_max_columns(&mut self, limit: usize) {
+        self.max_columns = limit;
     }
 
     /// Writes the catalog durably (temporary file, fsync, rename, fsync of the directory).
@@ -417,7 +431,7 @@ impl Catalog {
             ..Admitted::default()
         };
         for (index, row) in batch.rows().enumerate() {
-            match admit_row(&mut db, &mut next_id, &row, body) {
+            match admit_row(&mut db, &mut next_id, &row, body, self.max_columns) {
                 Ok(()) => {}
                 Err(error) if all_or_nothing => return Err(AdmitError::Line(error)),
                 Err(error) => {
@@ -481,6 +495,7 @@ fn admit_row(
     next_id: &mut u32,
     row: &Row<'_, '_>,
     body: &str,
+    max_columns: usize,
 ) -> Result<(), LineError> {
     let table_name = row.table.as_str();
     if let Some(table) = db.tables.get(table_name.as_ref()) {
@@ -499,6 +514,21 @@ fn admit_row(
         .columns
         .admit(row)
         .map_err(|conflict| conflict.line_error(&table_name, body, row))?;
+    // Every new column costs every later write to the table; a hostile line of 100,000
+    // tags must not make a table of 100,000 columns.
+    if changed.columns.len() > max_columns {
+        let kind = LineErrorKind::TooManyColumns {
+            table: table_name.into_owned(),
+            limit: max_columns,
+        };
+        return Err(LineError::locate(
+            body,
+            row.offset,
+            row.line_number,
+            row.offset,
+            kind,
+        ));
+    }
     changed.rebuild_schema();
     *next_id = id;
     db.tables.insert(table_name.into_owned(), Arc::new(changed));

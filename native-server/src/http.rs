@@ -54,6 +54,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Cap on the raw and the decompressed write body.
     pub max_body: usize,
+    /// How long a request body may send nothing before the request gets 408.
+    pub body_timeout: std::time::Duration,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -346,13 +348,9 @@ impl FromRequest<Arc<AppState>> for AuthorizedQuery {
         let refuse = |e: WriteError| ApiError::Core(e, Endpoint::V3);
         let endpoint = QueryEndpoint::from_path(parts.uri.path()).unwrap_or(QueryEndpoint::Sql);
         let credentials = credentials(&parts).map_err(refuse)?;
-        let body = axum::body::to_bytes(body, state.max_body)
+        let body = read_body(body, state.max_body, state.body_timeout)
             .await
-            .map_err(|_| {
-                refuse(WriteError::TooLarge {
-                    limit: state.max_body,
-                })
-            })?;
+            .map_err(refuse)?;
         let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
@@ -373,6 +371,39 @@ impl FromRequest<Arc<AppState>> for AuthorizedQuery {
     }
 }
 
+/// The next chunk of a body, or [`WriteError::BodyTimeout`] when none comes within
+/// `timeout`: a client that stops sending does not hold a request open for ever.
+async fn next_chunk<S: futures::Stream + Unpin>(
+    stream: &mut S,
+    timeout: std::time::Duration,
+) -> Result<Option<S::Item>, WriteError> {
+    tokio::time::timeout(timeout, stream.next())
+        .await
+        .map_err(|_| WriteError::BodyTimeout {
+            seconds: timeout.as_secs(),
+        })
+}
+
+/// A whole (query) body, at most `limit` bytes, each chunk within `timeout`.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, WriteError> {
+    let mut stream = body.into_data_stream();
+    let mut out = Vec::new();
+    while let Some(chunk) = next_chunk(&mut stream, timeout).await? {
+        let chunk = chunk.map_err(|e| {
+            WriteError::InvalidParameter(format!("error reading the request body: {e}"))
+        })?;
+        if out.len() + chunk.len() > limit {
+            return Err(WriteError::TooLarge { limit });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 /// The three write endpoints.
 async fn write(
     State(state): Shared,
@@ -383,7 +414,10 @@ async fn write(
     let fail = |e: WriteError| ApiError::Core(e, endpoint);
     let mut decoder = request.body_decoder(state.max_body);
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
+    while let Some(chunk) = next_chunk(&mut stream, state.body_timeout)
+        .await
+        .map_err(fail)?
+    {
         let chunk = chunk.map_err(|e| {
             fail(WriteError::InvalidParameter(format!(
                 "error reading the request body: {e}"

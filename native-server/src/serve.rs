@@ -90,6 +90,17 @@ pub struct Args {
     /// this many seconds (within a day, files are merged four at a time all along).
     #[arg(long, default_value_t = 60)]
     compact_after_secs: u64,
+    /// The most tags and fields a table may have: a line adding more is rejected (InfluxDB 3
+    /// Core's limit by default).
+    #[arg(long, default_value_t = crate::catalog::DEFAULT_MAX_COLUMNS)]
+    max_columns_per_table: usize,
+    /// Close a connection that sends no complete request head (HTTP/1.1) for this many
+    /// seconds: a new one, or one idle between requests. Slow-header clients cannot pile up.
+    #[arg(long, default_value_t = 30)]
+    idle_timeout_secs: u64,
+    /// Answer 408 to a request whose body sends nothing for this many seconds.
+    #[arg(long, default_value_t = 30)]
+    body_timeout_secs: u64,
     /// After SIGTERM or Ctrl-C, wait this many seconds for requests in flight, then close
     /// the connections still open (a client holding one open cannot keep the server up).
     #[arg(long, default_value_t = 10)]
@@ -195,6 +206,7 @@ async fn serve(args: Args) -> Result<(), String> {
         gen1_duration: Duration::from_secs(gen1_minutes(args.gen1_duration_mins)? * 60),
         compact_after: Duration::from_secs(args.compact_after_secs),
         compaction: !args.no_compaction,
+        max_columns: args.max_columns_per_table.max(1),
     };
     let store = Store::open(config, objects, metrics.clone())
         .await
@@ -232,32 +244,86 @@ async fn serve(args: Args) -> Result<(), String> {
         tokens,
         metrics,
         max_body: args.max_http_request_size,
+        body_timeout: Duration::from_secs(args.body_timeout_secs.max(1)),
     });
     let listener = tokio::net::TcpListener::bind(args.http_bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.http_bind))?;
     tracing::info!(address = %args.http_bind, data_dir = %args.data_dir.display(), object_store = ?args.object_store, "linegate is listening");
-    let (stopping, mut stop) = tokio::sync::watch::channel(false);
-    let signal = async move {
-        shutdown_signal().await;
-        let _ = stopping.send(true);
-    };
-    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(signal);
-    let deadline = async move {
-        let _ = stop.wait_for(|stopping| *stopping).await;
-        tokio::time::sleep(Duration::from_secs(args.shutdown_timeout_secs)).await;
-    };
-    tokio::select! {
-        served = server => served.map_err(|e| format!("server error: {e}"))?,
-        () = deadline => tracing::warn!(
-            "connections still open {} s after the signal are closed",
-            args.shutdown_timeout_secs
-        ),
-    }
+    let idle_timeout = Duration::from_secs(args.idle_timeout_secs.max(1));
+    let deadline = Duration::from_secs(args.shutdown_timeout_secs);
+    serve_connections(listener, http::router(state), idle_timeout, deadline).await;
     tracing::info!("shutting down: persisting the buffer and closing the WAL");
     store.shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Accepts connections until SIGTERM or Ctrl-C, each served as HTTP/1.1 or HTTP/2 (gRPC)
+/// as its first bytes say; then waits up to `deadline` for the requests in flight and closes
+/// the connections still open.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    idle_timeout: Duration,
+    deadline: Duration,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(idle_timeout);
+    // HTTP/2 peers that stop answering pings are dropped.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(idle_timeout)
+        .keep_alive_timeout(Duration::from_secs(20));
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut signal = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: wait rather than spin.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut signal => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        let (builder, watcher) = (builder.clone(), connections.watcher());
+        tokio::spawn(async move {
+            // Telling HTTP/1.1 from HTTP/2 waits for the first bytes, before HTTP/1.1's
+            // header timer runs: a connection that sends nothing is closed here.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(idle_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            // A client that goes away mid-request is not the server's error.
+            let _ = watcher.watch(connection).await;
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = connections.shutdown() => {}
+        () = tokio::time::sleep(deadline) => tracing::warn!(
+            "connections still open {} s after the signal are closed",
+            deadline.as_secs()
+        ),
+    }
 }
 
 async fn shutdown_signal() {

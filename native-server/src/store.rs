@@ -49,6 +49,8 @@ pub struct StoreConfig {
     pub compact_after: Duration,
     /// Whether files are merged at all.
     pub compaction: bool,
+    /// The most tags and fields a table may have.
+    pub max_columns: usize,
 }
 
 /// One table as a query sees it.
@@ -105,6 +107,9 @@ async fn last_with(
         .map_err(|e| failed(&e))
 }
 
+/// Bodies larger than this are validated with `block_in_place`.
+const LARGE_BODY: usize = 256 * 1024;
+
 /// The outcome of a stored write: the lines rejected in a partial write (empty → 204).
 pub type Stored = Vec<LineError>;
 
@@ -154,6 +159,7 @@ impl Store {
         let wal_dir = config.data_dir.join("wal");
         std::fs::create_dir_all(&wal_dir)?;
         let mut catalog = Catalog::open(&config.data_dir.join("catalog.json"))?;
+        catalog.set_max_columns(config.max_columns);
         let manifest = Manifest::open(&config.data_dir.join("snapshot.json"))?;
         match persist::remove_unlisted(&objects, &manifest).await {
             Ok(0) => {}
@@ -227,7 +233,13 @@ impl Store {
         let precision = request.params.precision;
         let database = &request.params.database;
         let text = linegate::utf8(&body)?;
-        let accepted = request.validate_text(text, now)?;
+        // A large body is validated off the async workers' hands, so other requests
+        // (and /ping) keep being served meanwhile.
+        let accepted = if text.len() > LARGE_BODY {
+            tokio::task::block_in_place(|| request.validate_text(text, now))?
+        } else {
+            request.validate_text(text, now)?
+        };
         // Steady state: the rows fit the tables as they are. Otherwise the catalog changes
         // and is saved (an fsync), which is blocking work.
         // One look at the catalog also gives the retention (admitting never changes it).
@@ -1013,6 +1025,7 @@ mod tests {
             gen1_duration: Duration::from_secs(600),
             compact_after: Duration::from_secs(60),
             compaction: true,
+            max_columns: crate::catalog::DEFAULT_MAX_COLUMNS,
         };
         Store::open(
             config,

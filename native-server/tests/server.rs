@@ -1145,3 +1145,155 @@ async fn a_scoped_token_reads_only_its_databases_through_influxql() {
     }
     server.stop();
 }
+
+/// Reads what the server sends until it closes the connection (or 10 s pass).
+fn read_until_closed(stream: &mut std::net::TcpStream) -> (String, std::time::Duration) {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_clients_are_cut_off_and_cannot_hold_the_server_up() {
+    use std::io::Write as _;
+    let dir = temp_dir("slow");
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--idle-timeout-secs",
+            "1",
+            "--body-timeout-secs",
+            "1",
+            "--shutdown-timeout-secs",
+            "1",
+        ],
+    );
+    let address = ("127.0.0.1", server.port);
+
+    // Headers that never end, and a connection that never sends a request: closed.
+    let mut slow_headers = std::net::TcpStream::connect(address).unwrap();
+    slow_headers
+        .write_all(b"POST /write?db=slow HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut silent = std::net::TcpStream::connect(address).unwrap();
+    // A keep-alive connection idle after its request.
+    let mut idle = std::net::TcpStream::connect(address).unwrap();
+    idle.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // A body that stops: 408 in the endpoint's JSON shape, nothing stored.
+    let mut slow_body = std::net::TcpStream::connect(address).unwrap();
+    slow_body
+        .write_all(
+            format!(
+                "POST /api/v2/write?bucket=slow HTTP/1.1\r\nHost: x\r\n\
+                 Authorization: Token {ADMIN}\r\nContent-Length: 100\r\n\r\nm v=1"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    // Meanwhile the server answers others at once.
+    let ping = reqwest::get(server.url("/ping")).await.unwrap();
+    assert_eq!(ping.status(), StatusCode::NO_CONTENT);
+
+    let (answer, took) = tokio::task::spawn_blocking(move || read_until_closed(&mut slow_body))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.ends_with(
+            r#"{"code":"request timeout","message":"the request body sent nothing for 1 s"}"#
+        ),
+        "{answer}"
+    );
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    for mut stream in [slow_headers, silent.try_clone().unwrap(), idle] {
+        let (answer, took) = tokio::task::spawn_blocking(move || read_until_closed(&mut stream))
+            .await
+            .unwrap();
+        assert!(
+            took < std::time::Duration::from_secs(5),
+            "closed after {took:?}: {answer}"
+        );
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 204"),
+            "{answer}"
+        );
+    }
+    let dbs = send(
+        &server,
+        Method::GET,
+        "/api/v3/configure/database",
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert!(!dbs.body.contains("slow"), "{}", dbs.body);
+
+    // A client in the middle of a request when SIGTERM comes holds the server up for at
+    // most --shutdown-timeout-secs.
+    let mut lingering = std::net::TcpStream::connect(address).unwrap();
+    lingering
+        .write_all(b"POST /write?db=slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n")
+        .unwrap();
+    drop(silent);
+    let started = std::time::Instant::now();
+    server.stop();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(lingering);
+}
+
+#[tokio::test]
+async fn a_table_takes_at_most_its_column_limit() {
+    let dir = temp_dir("columns");
+    let server = Server::start(dir.path(), &["--max-columns-per-table", "3"]);
+    let v3 = "/api/v3/write_lp?db=wide&precision=second";
+    let ok = post(&server, v3, &[BEARER], "m,t=a f=1,g=2 1").await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.body);
+    // A fourth column is refused by line; the line's siblings and the old columns still go in.
+    let answer = post(
+        &server,
+        v3,
+        &[BEARER],
+        "m,t=b f=3 2\nm,t=c h=4 3\nm,t=d g=5 4",
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        answer.json()["data"],
+        json!([{
+            "error_message": "too many columns: table 'm' may have at most 3 tags and fields",
+            "line_number": 2,
+            "original_line": "m,t=c h=4 3",
+            "column": 1,
+        }])
+    );
+    // A hostile line of 100,000 tags is one rejected line, and the table stays as it was.
+    let mut wide = String::from("m");
+    for i in 0..100_000 {
+        wide.push_str(&format!(",k{i}=v"));
+    }
+    wide.push_str(" f=1 5");
+    let answer = post(&server, "/write?db=wide&precision=s", &[BEARER], &wide).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("too many columns"), "{}", answer.body);
+    let rows = query(&server, "wide", "SELECT * FROM m ORDER BY time").await;
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        rows[0].as_object().unwrap().len(),
+        4,
+        "t, f, g and time: {rows:?}"
+    );
+    server.stop();
+}

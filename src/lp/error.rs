@@ -98,6 +98,14 @@ pub enum LineErrorKind {
     /// The point is older than its database keeps points (checked by a store, which names
     /// the retention period, e.g. `30d`).
     BeyondRetention(String),
+    /// The line would give its table more tags and fields than a store allows (checked by
+    /// the store, which names the table and its limit).
+    TooManyColumns {
+        /// The table.
+        table: String,
+        /// The most tags and fields one table may have.
+        limit: usize,
+    },
     /// What another server (the storage behind an edge) said about the line, as it said it.
     Reported(String),
 }
@@ -201,6 +209,10 @@ impl fmt::Display for LineErrorKind {
             BeyondRetention(period) => write!(
                 f,
                 "point beyond retention policy: the database keeps points for {period}"
+            ),
+            TooManyColumns { table, limit } => write!(
+                f,
+                "too many columns: table '{table}' may have at most {limit} tags and fields"
             ),
             Reported(message) => f.write_str(message),
         }
