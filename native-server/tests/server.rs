@@ -1183,7 +1183,7 @@ async fn slow_clients_are_cut_off_and_cannot_hold_the_server_up() {
     slow_headers
         .write_all(b"POST /write?db=slow HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
-    let mut silent = std::net::TcpStream::connect(address).unwrap();
+    let silent = std::net::TcpStream::connect(address).unwrap();
     // A keep-alive connection idle after its request.
     let mut idle = std::net::TcpStream::connect(address).unwrap();
     idle.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
