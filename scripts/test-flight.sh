@@ -14,6 +14,8 @@
 #   5. Tokens: the read token reads flight_a and is refused on flight_b; bad tokens refused.
 #   6. The JavaScript client writes and queries (SQL, InfluxQL, queryPoints, tokens).
 #   7. SIGTERM: clean exit, no error logged.
+#   8. A second server with --tls-cert (openssl's self-signed certificate): influxdb3-python
+#      writes over HTTPS and queries over gRPC with TLS, ADBC over grpc+tls.
 #
 # Env: LINEGATE_BIN (default target/debug/linegate, built with cargo if missing),
 #      PYTHON (default python3), KEEP_FLIGHT_TEST=1 keeps the work dir.
@@ -145,6 +147,26 @@ bad=$(grep -E ' ERROR |panicked' "$WORK/linegate.err" || true)
 [ -z "$bad" ] || die "linegate logged errors:
 $bad"
 ok "clean exit, no error logged"
+
+step "TLS: a second server with a self-signed certificate (--tls-cert, --tls-key)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$WORK/tls-key.pem" -out "$WORK/tls-cert.pem" 2>/dev/null
+TLS_PORT=$("${CHECK[@]}" free-port)
+echo "$ADMIN_TOKEN" > "$WORK/tls-admin-token"
+"$LINEGATE_BIN" serve --http-bind "127.0.0.1:$TLS_PORT" --data-dir "$WORK/tls-data" \
+  --admin-token-file "$WORK/tls-admin-token" \
+  --tls-cert "$WORK/tls-cert.pem" --tls-key "$WORK/tls-key.pem" \
+  >"$WORK/linegate-tls.out" 2>"$WORK/linegate-tls.err" &
+LG_PID=$!
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && break; sleep 0.1; done
+LINEGATE_TLS_URL=https://localhost:$TLS_PORT LINEGATE_TLS_CA=$WORK/tls-cert.pem "${CHECK[@]}" tls
+kill -TERM "$LG_PID"
+rc=0
+wait "$LG_PID" || rc=$?
+LG_PID=
+[ "$rc" = 0 ] || die "the TLS server exited with status $rc after SIGTERM"
+ok "HTTPS and Flight over TLS"
 
 step "Flight end-to-end test passed in $((SECONDS - START)) s"
 echo "flight: $PASSED passed, 0 failed"

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +90,12 @@ pub struct Args {
     /// this many seconds (within a day, files are merged four at a time all along).
     #[arg(long, default_value_t = 60)]
     compact_after_secs: u64,
+    /// Serve HTTPS (and gRPC over TLS) with this PEM certificate chain; needs `--tls-key`.
+    #[arg(long, env = "LINEGATE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, env = "LINEGATE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The most tags and fields a table may have: a line adding more is rejected (InfluxDB 3
     /// Core's limit by default).
     #[arg(long, default_value_t = crate::catalog::DEFAULT_MAX_COLUMNS)]
@@ -246,24 +252,53 @@ async fn serve(args: Args) -> Result<(), String> {
         max_body: args.max_http_request_size,
         body_timeout: Duration::from_secs(args.body_timeout_secs.max(1)),
     });
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.http_bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.http_bind))?;
-    tracing::info!(address = %args.http_bind, data_dir = %args.data_dir.display(), object_store = ?args.object_store, "linegate is listening");
+    tracing::info!(address = %args.http_bind, tls = tls.is_some(), data_dir = %args.data_dir.display(), object_store = ?args.object_store, "linegate is listening");
     let idle_timeout = Duration::from_secs(args.idle_timeout_secs.max(1));
     let deadline = Duration::from_secs(args.shutdown_timeout_secs);
-    serve_connections(listener, http::router(state), idle_timeout, deadline).await;
+    serve_connections(listener, tls, http::router(state), idle_timeout, deadline).await;
     tracing::info!("shutting down: persisting the buffer and closing the WAL");
     store.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Accepts connections until SIGTERM or Ctrl-C, each served as HTTP/1.1 or HTTP/2 (gRPC)
-/// as its first bytes say; then waits up to `deadline` for the requests in flight and closes
-/// the connections still open.
+/// A TLS acceptor for `cert` (a PEM chain) and `key`, offering HTTP/2 (gRPC) and HTTP/1.1.
+fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls::{crypto::ring, ServerConfig};
+
+    let failed = |path: &Path, e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| failed(cert, &e))?;
+    if chain.is_empty() {
+        return Err(failed(cert, &"no certificate in the file"));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| failed(key, &e))?;
+    let mut config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)
+        .map_err(|e| failed(cert, &e))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Accepts connections until SIGTERM or Ctrl-C, each (after its TLS handshake, when `tls`)
+/// served as HTTP/1.1 or HTTP/2 (gRPC) as its first bytes say; then waits up to `deadline`
+/// for the requests in flight and closes the connections still open.
 async fn serve_connections(
     listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     router: axum::Router,
     idle_timeout: Duration,
     deadline: Duration,
@@ -300,20 +335,34 @@ async fn serve_connections(
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
-        let (builder, watcher) = (builder.clone(), connections.watcher());
+        let (builder, watcher, tls) = (builder.clone(), connections.watcher(), tls.clone());
         tokio::spawn(async move {
             // Telling HTTP/1.1 from HTTP/2 waits for the first bytes, before HTTP/1.1's
-            // header timer runs: a connection that sends nothing is closed here.
-            let mut first = [0u8; 1];
-            match tokio::time::timeout(idle_timeout, stream.peek(&mut first)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
+            // header timer runs: a connection that sends nothing (or does not finish its
+            // TLS handshake) within the idle timeout is closed here. A client that goes away
+            // mid-request is not the server's error.
+            match tls {
+                None => {
+                    let mut first = [0u8; 1];
+                    match tokio::time::timeout(idle_timeout, stream.peek(&mut first)).await {
+                        Ok(Ok(n)) if n > 0 => {}
+                        _ => return,
+                    }
+                    let io = TokioIo::new(stream);
+                    let connection = builder.serve_connection_with_upgrades(io, service);
+                    let _ = watcher.watch(connection.into_owned()).await;
+                }
+                Some(tls) => {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(idle_timeout, tls.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let io = TokioIo::new(stream);
+                    let connection = builder.serve_connection_with_upgrades(io, service);
+                    let _ = watcher.watch(connection.into_owned()).await;
+                }
             }
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            // A client that goes away mid-request is not the server's error.
-            let _ = watcher.watch(connection).await;
         });
     }
     drop(listener);

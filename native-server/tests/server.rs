@@ -1297,3 +1297,94 @@ async fn a_table_takes_at_most_its_column_limit() {
     );
     server.stop();
 }
+
+/// `curl` with `args`, its output (status line and body with `-i`).
+fn curl(args: &[&str]) -> String {
+    let output = std::process::Command::new("curl")
+        .args(["-s", "-S", "--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("curl runs");
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_with_a_self_signed_certificate() {
+    let dir = temp_dir("tls");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let server = Server::start(
+        &dir.path().join("data"),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let base = format!("https://localhost:{}", server.port);
+    let resolve = format!("localhost:{}:127.0.0.1", server.port);
+    let cacert = cert.to_str().unwrap();
+    let bearer = format!("Authorization: Bearer {ADMIN}");
+
+    let ping = curl(&[
+        "-i",
+        "--cacert",
+        cacert,
+        "--resolve",
+        &resolve,
+        &format!("{base}/ping"),
+    ]);
+    assert!(ping.starts_with("HTTP/2 204"), "{ping}");
+    let write = curl(&[
+        "-i",
+        "--cacert",
+        cacert,
+        "--resolve",
+        &resolve,
+        "-H",
+        &bearer,
+        "--data-binary",
+        "home,room=attic temp=21.5 1700000000",
+        &format!("{base}/api/v2/write?bucket=tls&precision=s"),
+    ]);
+    assert!(write.starts_with("HTTP/2 204"), "{write}");
+    let read = curl(&[
+        "--http1.1",
+        "--cacert",
+        cacert,
+        "--resolve",
+        &resolve,
+        "-H",
+        &bearer,
+        &format!("{base}/api/v3/query_sql?db=tls&q=SELECT%20room,temp%20FROM%20home"),
+    ]);
+    assert_eq!(read, r#"[{"room":"attic","temp":21.5}]"#);
+    // Without the certificate, and in plain HTTP, nothing is answered.
+    let untrusted = curl(&["--resolve", &resolve, &format!("{base}/ping")]);
+    assert!(untrusted.contains("certificate"), "{untrusted}");
+    let plain = curl(&["-i", &format!("http://127.0.0.1:{}/ping", server.port)]);
+    assert!(!plain.contains("204"), "{plain}");
+    server.stop();
+}

@@ -16,6 +16,10 @@ Subcommands (each exits non-zero with a message when a check fails):
                        (unprepared and prepared), positional parameters ($1 and ?)
   auth                 tokens: a read token for flight_a reads flight_a but is refused on
                        flight_b; a bad token and no token are refused (both clients)
+  tls                  against a server with --tls-cert (LINEGATE_TLS_URL, https://localhost:
+                       PORT, and LINEGATE_TLS_CA, the certificate): influxdb3-python writes over
+                       HTTPS and queries over gRPC with TLS; ADBC over grpc+tls; a client that
+                       does not trust the certificate is refused
 
 Env: LINEGATE_URL (http://127.0.0.1:PORT), LINEGATE_TOKEN (admin), LINEGATE_READ_TOKEN_A
 (read permission on database flight_a only). Only LINEGATE_URL's host is contacted.
@@ -649,6 +653,49 @@ def cmd_auth(_args):
        "UNAUTHENTICATED")
 
 
+def cmd_tls(_args):
+    from adbc_driver_flightsql import DatabaseOptions, dbapi
+    from influxdb_client_3 import InfluxDBClient3
+
+    url, ca, token = env("LINEGATE_TLS_URL"), env("LINEGATE_TLS_CA"), env("LINEGATE_TOKEN")
+    doing("influxdb3-python over HTTPS and gRPC with TLS")
+    client = InfluxDBClient3(host=url, token=token, database="tls_db", ssl_ca_cert=ca)
+    client.write(record="secure,host=a v=1.5,n=7i 1700000000123456789", write_precision="ns")
+    table = client.query("SELECT host, v, n, CAST(time AS BIGINT) AS t FROM secure",
+                         language="sql")
+    rows = table.to_pylist()
+    want = [{"host": "a", "v": 1.5, "n": 7, "t": 1700000000123456789}]
+    if rows != want:
+        fail(f"tls: influxdb3-python read {rows}, expected {want}")
+    client.close()
+    ok("influxdb3-python: write over HTTPS, SQL over gRPC with TLS (the server's certificate)")
+
+    doing("ADBC over grpc+tls")
+    with open(ca, "rb") as f:
+        root = f.read().decode()
+    with dbapi.connect(
+            f"grpc+tls://{grpc_target(url)}",
+            db_kwargs={
+                DatabaseOptions.AUTHORIZATION_HEADER.value: f"Bearer {token}",
+                DatabaseOptions.RPC_CALL_HEADER_PREFIX.value + "database": "tls_db",
+                DatabaseOptions.TLS_ROOT_CERTS.value: root,
+            },
+            autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("SELECT n FROM secure")
+        if cur.fetchall() != [(7,)]:
+            fail("tls: ADBC read the wrong rows")
+    ok("ADBC Flight SQL over grpc+tls")
+
+    doing("a client that does not trust the certificate")
+    untrusted = InfluxDBClient3(host=url, token=token, database="tls_db")
+    try:
+        untrusted.query("SELECT 1", language="sql")
+    except Exception:  # noqa: BLE001 - any failure to connect is the expected refusal
+        ok("a client without the certificate is refused")
+    else:
+        fail("tls: a client that does not trust the certificate read an answer")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -660,7 +707,7 @@ def main():
     s.add_argument("--timeout", type=float, default=30)
     s.set_defaults(run=cmd_wait_http)
     for name, run in [("write", cmd_write), ("influxdb3", cmd_influxdb3), ("adbc", cmd_adbc),
-                      ("auth", cmd_auth)]:
+                      ("auth", cmd_auth), ("tls", cmd_tls)]:
         sub.add_parser(name).set_defaults(run=run)
     args = p.parse_args()
     try:
