@@ -140,9 +140,18 @@ fn scalar(name: &str, value: &Json) -> Result<ScalarValue, Status> {
     })
 }
 
-/// One row of a prepared statement's bound parameters as the handle's JSON: column `i`
-/// binds `$i+1`. Times become RFC 3339 strings, which DataFusion casts back.
-fn bound_params(batch: &RecordBatch) -> Result<Map<String, Json>, Status> {
+/// One row of a prepared statement's bound parameters as the handle's JSON: column `i` binds
+/// the statement's `i`-th parameter (`$1`, `$2`, … then named ones, as [`parameter_schema`]
+/// lists them; clients name the columns as they like). Times become RFC 3339 strings, which
+/// DataFusion casts back.
+fn bound_params(batch: &RecordBatch, parameters: &Schema) -> Result<Map<String, Json>, Status> {
+    if batch.num_columns() != parameters.fields().len() {
+        return Err(Status::invalid_argument(format!(
+            "the statement has {} parameters, {} were bound",
+            parameters.fields().len(),
+            batch.num_columns()
+        )));
+    }
     if batch.num_rows() != 1 {
         return Err(Status::invalid_argument(format!(
             "bind one row of parameters, not {}",
@@ -200,7 +209,8 @@ fn bound_params(batch: &RecordBatch) -> Result<Map<String, Json>, Status> {
                 )))
             }
         };
-        params.insert((i + 1).to_string(), json);
+        let name = parameters.field(i).name().trim_start_matches('$');
+        params.insert(name.to_owned(), json);
     }
     Ok(params)
 }
@@ -731,14 +741,21 @@ impl FlightService for Flight {
         let flight_data = stream::iter([Ok(first)])
             .chain(data)
             .map_err(|status| FlightError::Tonic(Box::new(status)));
-        let batches: Vec<RecordBatch> = FlightRecordBatchStream::new_from_flight_data(flight_data)
-            .try_collect()
-            .await
-            .map_err(flight_status)?;
-        ticket.params = match batches.as_slice() {
-            [] => Map::new(),
-            [batch] => bound_params(batch)?,
-            _ => return Err(Status::invalid_argument("bind one batch of parameters")),
+        // One batch of one row binds the parameters; a client streaming more is stopped at
+        // the second batch, so a call holds at most one message.
+        let mut batches = FlightRecordBatchStream::new_from_flight_data(flight_data);
+        let parameters = batches.try_next().await.map_err(flight_status)?;
+        if batches.try_next().await.map_err(flight_status)?.is_some() {
+            return Err(Status::invalid_argument("bind one batch of parameters"));
+        }
+        ticket.params = match parameters {
+            None => Map::new(),
+            Some(batch) => {
+                let (_, plan) = query::plan(&self.state.store, &database, &ticket.sql_query)
+                    .await
+                    .map_err(query_error)?;
+                bound_params(&batch, &parameter_schema(&plan)?)?
+            }
         };
         let result = DoPutPreparedStatementResult {
             prepared_statement_handle: Some(ticket.encode().into()),

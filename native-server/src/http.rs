@@ -480,8 +480,11 @@ async fn query_sql(
     let mut batches = query::stream(&state.store, &database, &request.q, no_params).await?;
     // An error before the first batch (a missing file) is still the answer's status.
     let first = batches.next().await.transpose().map_err(query::planning)?;
-    let body = query::encode_stream(first, batches, request.format)
-        .map_err(|e| std::io::Error::other(e.message()));
+    // Past the first batch the status is sent: an error can only cut the answer short.
+    let body = query::encode_stream(first, batches, request.format).map_err(|e| {
+        tracing::warn!(message = %e.message(), "query failed while its answer was streamed");
+        std::io::Error::other(e.message())
+    });
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, request.format.content_type())],

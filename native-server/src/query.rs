@@ -472,6 +472,10 @@ struct Encoder {
 
 impl Encoder {
     fn batch(&mut self, batch: &RecordBatch) -> Result<Bytes, QueryError> {
+        // arrow's CSV writer would write a header for an empty batch, and again later.
+        if batch.num_rows() == 0 {
+            return Ok(Bytes::new());
+        }
         let failed = |e: arrow::error::ArrowError| QueryError::Invalid(e.to_string());
         let mut out = Vec::new();
         match self.format {

@@ -269,6 +269,28 @@ async fn serve(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Waits (within `timeout`) until the first bytes of a plain connection tell HTTP/1.1 from
+/// HTTP/2's 24-byte preface; `false` if they do not come, or the client leaves.
+async fn says_its_version(stream: &tokio::net::TcpStream, timeout: Duration) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut first = [0u8; 24];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return false,
+        };
+        if n == PREFACE.len() || first[..n] != PREFACE[..n] {
+            return true;
+        }
+        // A part of the preface: peek again shortly, without spinning.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+    }
+}
+
 /// A TLS acceptor for `cert` (a PEM chain) and `key`, offering HTTP/2 (gRPC) and HTTP/1.1.
 fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, String> {
     use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -337,16 +359,13 @@ async fn serve_connections(
         let service = TowerToHyperService::new(router.clone());
         let (builder, watcher, tls) = (builder.clone(), connections.watcher(), tls.clone());
         tokio::spawn(async move {
-            // Telling HTTP/1.1 from HTTP/2 waits for the first bytes, before HTTP/1.1's
-            // header timer runs: a connection that sends nothing (or does not finish its
-            // TLS handshake) within the idle timeout is closed here. A client that goes away
-            // mid-request is not the server's error.
+            // A connection that does not say which HTTP it speaks (or does not finish its
+            // TLS handshake) within the idle timeout is closed: until then no HTTP timer
+            // runs. A client that goes away mid-request is not the server's error.
             match tls {
                 None => {
-                    let mut first = [0u8; 1];
-                    match tokio::time::timeout(idle_timeout, stream.peek(&mut first)).await {
-                        Ok(Ok(n)) if n > 0 => {}
-                        _ => return,
+                    if !says_its_version(&stream, idle_timeout).await {
+                        return;
                     }
                     let io = TokioIo::new(stream);
                     let connection = builder.serve_connection_with_upgrades(io, service);
@@ -357,6 +376,12 @@ async fn serve_connections(
                         tokio::time::timeout(idle_timeout, tls.accept(stream)).await
                     else {
                         return;
+                    };
+                    // After TLS, ALPN has said it.
+                    let builder = if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                        builder.http2_only()
+                    } else {
+                        builder.http1_only()
                     };
                     let io = TokioIo::new(stream);
                     let connection = builder.serve_connection_with_upgrades(io, service);

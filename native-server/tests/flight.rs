@@ -380,6 +380,38 @@ async fn flight_sql_lists_queries_and_prepares() {
         prepared.close().await.unwrap();
     }
 
+    // A named parameter binds by position too; a wrong count is refused.
+    let mut prepared = client
+        .prepare("SELECT host FROM cpu WHERE region = $region".into(), None)
+        .await
+        .unwrap();
+    let one_string = |value: &str| {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Utf8, false)]));
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(StringArray::from(vec![value])) as ArrayRef],
+        )
+        .unwrap()
+    };
+    prepared.set_parameters(one_string("eu")).unwrap();
+    let info = prepared.execute().await.unwrap();
+    assert_eq!(
+        strings(&one(&fetch(&mut client, info).await), "host"),
+        ["a"]
+    );
+    let mut two = client
+        .prepare(
+            "SELECT host FROM cpu WHERE region = $1 AND host = $2".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    two.set_parameters(one_string("eu")).unwrap();
+    assert!(
+        two.execute().await.is_err(),
+        "one value bound to two parameters"
+    );
+
     // Updates are refused: Flight here only reads.
     let update = CommandStatementUpdate {
         query: "INSERT INTO cpu VALUES (1)".into(),

@@ -1143,6 +1143,26 @@ async fn a_scoped_token_reads_only_its_databases_through_influxql() {
         );
         assert!(!answer.body.contains("\"values\""), "{q}: {}", answer.body);
     }
+    // A v1 name mapped to b is b: naming it reads nothing either.
+    let mapped = post(
+        &server,
+        "/api/v3/configure/dbrp",
+        &[BEARER],
+        r#"{"db":"a","rp":"autogen","target":"b"}"#,
+    )
+    .await;
+    assert!(mapped.status.is_success(), "{}", mapped.body);
+    for q in ["SHOW MEASUREMENTS ON a", "SELECT v FROM a.autogen.cpu"] {
+        let path = format!("/query?q={}", urlencode(q));
+        let answer = send(&server, Method::GET, &path, &[("Authorization", &auth)], "").await;
+        let error = answer.json()["results"][0]["error"].clone();
+        assert_eq!(
+            error,
+            json!("the token may not read database b"),
+            "{q}: {}",
+            answer.body
+        );
+    }
     server.stop();
 }
 
@@ -1184,6 +1204,9 @@ async fn slow_clients_are_cut_off_and_cannot_hold_the_server_up() {
         .write_all(b"POST /write?db=slow HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
     let silent = std::net::TcpStream::connect(address).unwrap();
+    // Half of HTTP/2's preface, then nothing.
+    let mut half_preface = std::net::TcpStream::connect(address).unwrap();
+    half_preface.write_all(b"PRI * HTTP/2.0\r\n").unwrap();
     // A keep-alive connection idle after its request.
     let mut idle = std::net::TcpStream::connect(address).unwrap();
     idle.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -1214,7 +1237,12 @@ async fn slow_clients_are_cut_off_and_cannot_hold_the_server_up() {
         "{answer}"
     );
     assert!(took < std::time::Duration::from_secs(5), "{took:?}");
-    for mut stream in [slow_headers, silent.try_clone().unwrap(), idle] {
+    for mut stream in [
+        slow_headers,
+        silent.try_clone().unwrap(),
+        idle,
+        half_preface,
+    ] {
         let (answer, took) = tokio::task::spawn_blocking(move || read_until_closed(&mut stream))
             .await
             .unwrap();

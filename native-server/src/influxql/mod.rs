@@ -93,8 +93,10 @@ impl Run<'_> {
         let name = named
             .or(self.database)
             .ok_or_else(|| Error::Statement("database name required".into()))?;
-        self.readable(name)?;
-        Ok(self.store.catalog().resolve(name).to_owned())
+        // The database a v1 name maps to is the one read, and the one the token must read.
+        let database = self.store.catalog().resolve(name).to_owned();
+        self.readable(&database)?;
+        Ok(database)
     }
 
     /// `Ok` when the token may read database `name`.

@@ -33,7 +33,8 @@ pub async fn run(run: &Run<'_>, statement: &Statement) -> Result<Vec<Series>, Er
         // The policies of the v1 database itself, not of the one its default reaches.
         Statement::ShowRetentionPolicies { on } => match on.as_deref().or(run.database) {
             Some(name) => {
-                run.readable(name)?;
+                let database = run.store.catalog().resolve(name).to_owned();
+                run.readable(&database)?;
                 retention_policies(run, name)
             }
             None => Err(Error::Statement("database name required".into())),
