@@ -27,3 +27,11 @@ if ! command -v node >/dev/null; then
   step "apt-get install nodejs"
   apt-get update -qq && apt-get install -y -qq nodejs npm
 fi
+
+# The TLS tests make a self-signed certificate with openssl and fetch with curl.
+for tool in openssl curl; do
+  if ! command -v "$tool" >/dev/null; then
+    step "apt-get install $tool"
+    apt-get update -qq && apt-get install -y -qq "$tool"
+  fi
+done
