@@ -113,13 +113,37 @@ export async function writeArtifact(name, data) {
 
 export const hasServer = () => existsSync(LINEGATE_BIN);
 
-/** Starts `linegate serve` on a free port with an admin token; resolves when /health answers. */
+/** A port the OS says is free now. */
+async function freePort() {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `linegate serve` on a free port with an admin token; resolves when /health answers.
+ * A port taken between the probe and the bind (another process's connection) is retried. */
 export async function startServer() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce();
+    } catch (e) {
+      if (attempt >= 3 || !String(e.message).includes("Address already in use")) throw e;
+    }
+  }
+}
+
+async function startServerOnce() {
   const dir = await mkdtemp(path.join(tmpdir(), "linegate-www-server-"));
   const token = `apiv3_www_${Math.random().toString(36).slice(2)}`;
   const tokenFile = path.join(dir, "admin-token");
   await writeFile(tokenFile, `${token}\n`);
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const child = spawn(LINEGATE_BIN, [
     "serve", "--http-bind", `127.0.0.1:${port}`, "--data-dir", path.join(dir, "data"),
     "--admin-token-file", tokenFile,
