@@ -170,24 +170,14 @@ fn bound_params(batch: &RecordBatch, parameters: &Schema) -> Result<Map<String, 
             | ScalarValue::Utf8View(Some(s)) => Json::String(s),
             ScalarValue::Float32(Some(f)) => number(f64::from(f))?,
             ScalarValue::Float64(Some(f)) => number(f)?,
-            v @ (ScalarValue::Int8(_)
-            | ScalarValue::Int16(_)
-            | ScalarValue::Int32(_)
-            | ScalarValue::Int64(_)) => {
-                Json::from(v.cast_to(&DataType::Int64).ok().and_then(|v| match v {
-                    ScalarValue::Int64(i) => i,
-                    _ => None,
-                }))
-            }
-            v @ (ScalarValue::UInt8(_)
-            | ScalarValue::UInt16(_)
-            | ScalarValue::UInt32(_)
-            | ScalarValue::UInt64(_)) => {
-                Json::from(v.cast_to(&DataType::UInt64).ok().and_then(|v| match v {
-                    ScalarValue::UInt64(u) => u,
-                    _ => None,
-                }))
-            }
+            ScalarValue::Int8(Some(i)) => Json::from(i),
+            ScalarValue::Int16(Some(i)) => Json::from(i),
+            ScalarValue::Int32(Some(i)) => Json::from(i),
+            ScalarValue::Int64(Some(i)) => Json::from(i),
+            ScalarValue::UInt8(Some(u)) => Json::from(u),
+            ScalarValue::UInt16(Some(u)) => Json::from(u),
+            ScalarValue::UInt32(Some(u)) => Json::from(u),
+            ScalarValue::UInt64(Some(u)) => Json::from(u),
             v @ (ScalarValue::TimestampSecond(..)
             | ScalarValue::TimestampMillisecond(..)
             | ScalarValue::TimestampMicrosecond(..)

@@ -269,6 +269,21 @@ async fn serve(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Serves one connection until it ends or graceful shutdown closes it. A client that goes
+/// away mid-request is not the server's error.
+async fn serve_one<S>(
+    builder: hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    stream: S,
+    service: hyper_util::service::TowerToHyperService<axum::Router>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let connection = builder.serve_connection_with_upgrades(io, service);
+    let _ = watcher.watch(connection.into_owned()).await;
+}
+
 /// Waits (within `timeout`) until the first bytes of a plain connection tell HTTP/1.1 from
 /// HTTP/2's 24-byte preface; `false` if they do not come, or the client leaves.
 async fn says_its_version(stream: &tokio::net::TcpStream, timeout: Duration) -> bool {
@@ -325,7 +340,7 @@ async fn serve_connections(
     idle_timeout: Duration,
     deadline: Duration,
 ) {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::rt::{TokioExecutor, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
 
@@ -361,15 +376,13 @@ async fn serve_connections(
         tokio::spawn(async move {
             // A connection that does not say which HTTP it speaks (or does not finish its
             // TLS handshake) within the idle timeout is closed: until then no HTTP timer
-            // runs. A client that goes away mid-request is not the server's error.
+            // runs.
             match tls {
                 None => {
                     if !says_its_version(&stream, idle_timeout).await {
                         return;
                     }
-                    let io = TokioIo::new(stream);
-                    let connection = builder.serve_connection_with_upgrades(io, service);
-                    let _ = watcher.watch(connection.into_owned()).await;
+                    serve_one(builder, stream, service, watcher).await;
                 }
                 Some(tls) => {
                     let Ok(Ok(stream)) =
@@ -383,9 +396,7 @@ async fn serve_connections(
                     } else {
                         builder.http1_only()
                     };
-                    let io = TokioIo::new(stream);
-                    let connection = builder.serve_connection_with_upgrades(io, service);
-                    let _ = watcher.watch(connection.into_owned()).await;
+                    serve_one(builder, stream, service, watcher).await;
                 }
             }
         });

@@ -1376,21 +1376,16 @@ async fn https_with_a_self_signed_certificate() {
     let cacert = cert.to_str().unwrap();
     let bearer = format!("Authorization: Bearer {ADMIN}");
 
-    let ping = curl(&[
-        "-i",
-        "--cacert",
-        cacert,
-        "--resolve",
-        &resolve,
-        &format!("{base}/ping"),
-    ]);
+    // curl trusting the certificate, `localhost` resolved to 127.0.0.1.
+    let trusting = |args: &[&str]| {
+        let mut all = vec!["--cacert", cacert, "--resolve", resolve.as_str()];
+        all.extend_from_slice(args);
+        curl(&all)
+    };
+    let ping = trusting(&["-i", &format!("{base}/ping")]);
     assert!(ping.starts_with("HTTP/2 204"), "{ping}");
-    let write = curl(&[
+    let write = trusting(&[
         "-i",
-        "--cacert",
-        cacert,
-        "--resolve",
-        &resolve,
         "-H",
         &bearer,
         "--data-binary",
@@ -1398,12 +1393,8 @@ async fn https_with_a_self_signed_certificate() {
         &format!("{base}/api/v2/write?bucket=tls&precision=s"),
     ]);
     assert!(write.starts_with("HTTP/2 204"), "{write}");
-    let read = curl(&[
+    let read = trusting(&[
         "--http1.1",
-        "--cacert",
-        cacert,
-        "--resolve",
-        &resolve,
         "-H",
         &bearer,
         &format!("{base}/api/v3/query_sql?db=tls&q=SELECT%20room,temp%20FROM%20home"),
