@@ -42,3 +42,6 @@ fi
 
 step "end-to-end: wrangler dev in front of the native server"
 node tests/worker/e2e.mjs
+
+step "end-to-end: UPSTREAMS — linegate over v3 and v2, InfluxDB 1.6.7 over v1, replication and order"
+node tests/worker/upstreams.mjs

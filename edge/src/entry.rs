@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
+use futures_util::future::{join_all, select, Either};
 use futures_util::StreamExt;
 use worker::{
     console_error, console_log, event, AbortController, Bucket, Context, Delay, Env, Fetch,
@@ -13,9 +13,10 @@ use worker::{
 };
 
 use super::map::{
-    self, Answer, AuthMode, Forwarded, Prepared, QueryApi, ReplayStep, RetryPolicy, Route,
-    SpoolMeta, UpstreamOutcome,
+    self, Answer, AuthMode, Delivery, Forwarded, Prepared, QueryApi, ReplayStep, RetryPolicy,
+    Route, SpoolMeta, UpstreamOutcome,
 };
+use super::upstream::{self, Upstream};
 use linegate::{
     error_body, Access, AuthScheme, ContentEncoding, Credentials, Endpoint, QueryRequest,
     RequestParts, Scope, WriteError, WriteRequest, DEFAULT_MAX_BODY,
@@ -32,14 +33,19 @@ thread_local! {
 /// The worker's settings, from `[vars]` and secrets.
 struct Config {
     mode: AuthMode,
-    upstream: String,
-    upstream_token: String,
+    upstreams: Vec<Target>,
     max_body: usize,
     retry: RetryPolicy,
     retry_after: u32,
     gzip_level: u8,
     replay_budget_ms: u64,
     debug_memory: bool,
+}
+
+/// An upstream with its token (read from its secret).
+struct Target {
+    upstream: Upstream,
+    token: Option<String>,
 }
 
 fn text_var(env: &Env, name: &str) -> Option<String> {
@@ -62,20 +68,33 @@ fn number_var(env: &Env, name: &str, default: u64) -> Result<u64, String> {
 impl Config {
     fn read(env: &Env) -> Result<Config, String> {
         let mode = AuthMode::from_var(text_var(env, "AUTH_MODE").as_deref())?;
-        let upstream = text_var(env, "UPSTREAM_URL").ok_or("UPSTREAM_URL is not set")?;
-        let upstream_token = env
-            .secret("UPSTREAM_TOKEN")
-            .ok()
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        if mode == AuthMode::Kv && upstream_token.is_empty() {
-            return Err("UPSTREAM_TOKEN is not set (wrangler secret put UPSTREAM_TOKEN)".into());
-        }
+        let upstreams = upstream::from_vars(
+            text_var(env, "UPSTREAMS").as_deref(),
+            text_var(env, "UPSTREAM_URL").as_deref(),
+        )?;
+        let upstreams = upstreams
+            .into_iter()
+            .map(|upstream| {
+                // In passthrough mode the client's own token travels instead.
+                let token = match (&upstream.token_secret, mode) {
+                    (Some(secret), AuthMode::Kv) => Some(
+                        env.secret(secret)
+                            .ok()
+                            .map(|s| s.to_string())
+                            .filter(|s| !s.is_empty())
+                            .ok_or_else(|| {
+                                format!("{secret} is not set (wrangler secret put {secret})")
+                            })?,
+                    ),
+                    _ => None,
+                };
+                Ok(Target { upstream, token })
+            })
+            .collect::<Result<_, String>>()?;
         let defaults = RetryPolicy::default();
         Ok(Config {
             mode,
-            upstream,
-            upstream_token,
+            upstreams,
             max_body: number_var(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY as u64)? as usize,
             retry: RetryPolicy {
                 budget_ms: number_var(env, "RETRY_BUDGET_MS", defaults.budget_ms)?,
@@ -87,6 +106,45 @@ impl Config {
             replay_budget_ms: number_var(env, "REPLAY_BUDGET_MS", 20_000)?,
             debug_memory: text_var(env, "DEBUG_MEMORY").is_some(),
         })
+    }
+
+    /// The upstreams that take `database`, in configuration order.
+    fn targets(&self, database: &str) -> Vec<&Target> {
+        self.upstreams
+            .iter()
+            .filter(|t| t.upstream.takes(database))
+            .collect()
+    }
+
+    /// The `Authorization` for `target`: its own token (KV mode) or the client's
+    /// credentials (passthrough).
+    fn upstream_authorization(&self, target: &Target, client: &ClientAuth) -> Option<String> {
+        match self.mode {
+            AuthMode::Kv => target
+                .token
+                .as_deref()
+                .map(|t| target.upstream.authorization(t)),
+            AuthMode::Passthrough => client.for_upstream(&target.upstream),
+        }
+    }
+}
+
+/// The client's credentials as they came, for passthrough mode.
+struct ClientAuth {
+    header: Option<String>,
+    credentials: Option<Credentials>,
+}
+
+impl ClientAuth {
+    /// The client's header unchanged, or a `p` parameter in the upstream's own scheme.
+    fn for_upstream(&self, upstream: &Upstream) -> Option<String> {
+        match (&self.header, &self.credentials) {
+            (_, Some(c)) if c.scheme == AuthScheme::QueryParam => {
+                Some(upstream.authorization(c.token()))
+            }
+            (Some(h), _) => Some(h.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -184,32 +242,6 @@ async fn token_scope(
     map::scope(stored.as_deref())
 }
 
-/// Checks a write's token in KV: the upstream `Authorization` to use, or the error.
-async fn authenticate(
-    env: &Env,
-    config: &Config,
-    credentials: Option<&Credentials>,
-    database: &str,
-) -> Result<String, WriteError> {
-    token_scope(env, config, credentials)
-        .await?
-        .permits(database, Access::Write)?;
-    Ok(format!("Bearer {}", config.upstream_token))
-}
-
-/// The `Authorization` to hand upstream in passthrough mode: the client's header as it came,
-/// or `Bearer <token>` for a v1 `p` parameter (the v3 write API does not read `p`).
-fn passthrough_authorization(
-    header: Option<&str>,
-    credentials: Option<&Credentials>,
-) -> Option<String> {
-    match (header, credentials) {
-        (_, Some(c)) if c.scheme == AuthScheme::QueryParam => Some(format!("Bearer {}", c.token())),
-        (Some(h), _) => Some(h.to_owned()),
-        _ => None,
-    }
-}
-
 async fn write(
     mut req: Request,
     env: &Env,
@@ -232,21 +264,27 @@ async fn write(
         Ok(request) => request,
         Err(e) => return error_response(&e, endpoint),
     };
-    let upstream_auth = match config.mode {
-        AuthMode::Kv => match authenticate(
-            env,
-            config,
-            request.credentials.as_ref(),
-            &request.params.database,
-        )
-        .await
-        {
-            Ok(auth) => Some(auth),
-            Err(e) => return error_response(&e, endpoint),
-        },
-        AuthMode::Passthrough => {
-            passthrough_authorization(authorization.as_deref(), request.credentials.as_ref())
+    let database = &request.params.database;
+    if config.mode == AuthMode::Kv {
+        let permitted = token_scope(env, config, request.credentials.as_ref())
+            .await
+            .and_then(|scope| scope.permits(database, Access::Write));
+        if let Err(e) = permitted {
+            return error_response(&e, endpoint);
         }
+    }
+    let targets = config.targets(database);
+    if targets.is_empty() {
+        let message = format!("database not found: no upstream takes database {database:?}");
+        return respond(Answer {
+            status: 404,
+            headers: Vec::new(),
+            body: error_body(endpoint, 404, &message),
+        });
+    }
+    let client = ClientAuth {
+        header: authorization.clone(),
+        credentials: request.credentials.clone(),
     };
 
     let mut decoder = request.body_decoder(config.max_body);
@@ -304,20 +342,67 @@ async fn write(
         line_numbers,
         rejected,
     } = prepared;
-    let accept_partial = map::upstream_accept_partial(endpoint, request.params.accept_partial);
-    let url = map::upstream_write_url(
-        &config.upstream,
-        &request.params.database,
-        accept_partial,
-        request.params.no_sync,
-    );
+    let meta = SpoolMeta {
+        database: database.clone(),
+        accept_partial: map::upstream_accept_partial(endpoint, request.params.accept_partial),
+        no_sync: request.params.no_sync,
+        lines: line_numbers.len(),
+    };
     let forwarded = Forwarded {
         endpoint,
         line_numbers,
         body: &body,
         rejected: &rejected,
     };
+    // Every upstream at once: one slow or dead storage never holds up the others.
+    let deliveries = join_all(targets.iter().map(|target| {
+        deliver(
+            env,
+            config,
+            target,
+            config.upstream_authorization(target, &client),
+            &meta,
+            &payload,
+            &forwarded,
+        )
+    }))
+    .await;
+    respond(map::combine(
+        endpoint,
+        &rejected,
+        &deliveries,
+        config.retry_after,
+    ))
+}
 
+/// Gets a batch to one upstream: straight to storage when its spool is empty, else (or
+/// when storage stays down for the retry budget) into its spool, behind the batches there.
+async fn deliver(
+    env: &Env,
+    config: &Config,
+    target: &Target,
+    authorization: Option<String>,
+    meta: &SpoolMeta,
+    payload: &[u8],
+    forwarded: &Forwarded<'_>,
+) -> Delivery {
+    let upstream = &target.upstream;
+    let label = upstream_label(upstream);
+    if config.mode == AuthMode::Kv {
+        // Storage must see batches in the order the edge acknowledged them: while older
+        // ones wait in the spool, a new one waits behind them. If R2 cannot say, the spool
+        // is the safe side too.
+        match spool_pending(env, upstream).await {
+            Ok(false) => {}
+            Ok(true) => return spool_or_fail(env, upstream, meta, payload, "queued").await,
+            Err(e) => {
+                console_error!("{label}: cannot list its spool: {e}");
+                return spool_or_fail(env, upstream, meta, payload, "queued").await;
+            }
+        }
+    }
+    let url = upstream.write_url(&meta.database, meta.accept_partial, meta.no_sync);
+    let auth = authorization.as_deref();
     let started = now_ms();
     let mut attempt = 0;
     while let Some(next) = config.retry.next(attempt, now_ms() - started) {
@@ -325,42 +410,108 @@ async fn write(
         if next.delay_ms > 0 {
             Delay::from(Duration::from_millis(next.delay_ms)).await;
         }
-        match post(&url, upstream_auth.as_deref(), &payload, next.timeout_ms).await {
-            Ok((status, text)) => match map::map_upstream(status, &text, &forwarded) {
-                UpstreamOutcome::Answer(answer) => return respond(answer),
+        match post_write(
+            upstream,
+            auth,
+            &url,
+            &meta.database,
+            payload,
+            next.timeout_ms,
+        )
+        .await
+        {
+            Ok((status, _)) if (200..300).contains(&status) => return Delivery::Stored,
+            Ok((status, text)) => match map::map_upstream(status, &text, forwarded) {
+                UpstreamOutcome::Answer(answer) => return Delivery::Refused(answer),
                 UpstreamOutcome::StorageDown => {
-                    console_log!("storage answered {status} (attempt {attempt})")
+                    console_log!("{label} answered {status} (attempt {attempt})")
                 }
             },
-            Err(e) => console_log!("storage unreachable (attempt {attempt}): {e}"),
+            Err(e) => console_log!("{label} unreachable (attempt {attempt}): {e}"),
         }
     }
-
     // Storage is down. Without a token check of our own there is nothing we may acknowledge.
-    let unavailable = WriteError::Unavailable {
-        retry_after: config.retry_after,
-    };
     if config.mode == AuthMode::Passthrough {
-        return error_response(&unavailable, endpoint);
+        return Delivery::Failed;
     }
-    let meta = SpoolMeta {
-        database: request.params.database.clone(),
-        accept_partial,
-        no_sync: request.params.no_sync,
-        lines: forwarded.line_numbers.len(),
-    };
-    match spool(env, &meta, payload).await {
+    spool_or_fail(env, upstream, meta, payload, "storage down").await
+}
+
+/// How logs name an upstream: its name, or its URL for the single `UPSTREAM_URL`.
+fn upstream_label(upstream: &Upstream) -> &str {
+    if upstream.name.is_empty() {
+        &upstream.url
+    } else {
+        &upstream.name
+    }
+}
+
+async fn spool_or_fail(
+    env: &Env,
+    upstream: &Upstream,
+    meta: &SpoolMeta,
+    payload: &[u8],
+    why: &str,
+) -> Delivery {
+    let label = upstream_label(upstream);
+    match spool(env, upstream, meta, payload.to_vec()).await {
         Ok(key) => {
-            console_log!("storage down: spooled {} lines as {key}", meta.lines);
-            let mut answer = Answer::stored(endpoint, &rejected);
-            answer.headers.push(("X-Linegate-Spooled", key));
-            respond(answer)
+            console_log!("{label}: {why}: spooled {} lines as {key}", meta.lines);
+            Delivery::Spooled(key)
         }
         Err(e) => {
-            console_error!("storage down and the spool failed: {e}");
-            error_response(&unavailable, endpoint)
+            console_error!("{label}: {why} and the spool failed: {e}");
+            Delivery::Failed
         }
     }
+}
+
+/// Whether the upstream's spool holds a batch.
+async fn spool_pending(env: &Env, upstream: &Upstream) -> worker::Result<bool> {
+    let listed = env
+        .bucket("SPOOL")?
+        .list()
+        .prefix(upstream.spool_prefix())
+        .limit(1)
+        .execute()
+        .await?;
+    Ok(!listed.objects().is_empty())
+}
+
+/// POSTs a batch; when a v1 storage answers that the database does not exist, creates it
+/// (as later InfluxDB APIs do on a first write) and POSTs once more.
+async fn post_write(
+    upstream: &Upstream,
+    authorization: Option<&str>,
+    url: &str,
+    database: &str,
+    payload: &[u8],
+    timeout_ms: u64,
+) -> worker::Result<(u16, String)> {
+    let (status, text) = post(url, authorization, payload, timeout_ms).await?;
+    if !map::database_missing(status, &text) {
+        return Ok((status, text));
+    }
+    let Some((query_url, form)) = upstream.create_database(database) else {
+        return Ok((status, text));
+    };
+    let (created, answer) = send(
+        &query_url,
+        authorization,
+        "application/x-www-form-urlencoded",
+        None,
+        form.as_bytes(),
+        timeout_ms,
+    )
+    .await?;
+    if !(200..300).contains(&created) {
+        console_error!(
+            "{}: CREATE DATABASE answered {created}: {answer}",
+            upstream.url
+        );
+        return Ok((status, text));
+    }
+    post(url, authorization, payload, timeout_ms).await
 }
 
 /// With `DEBUG_MEMORY` set, logs the size of the wasm linear memory (it only grows, so the
@@ -372,8 +523,13 @@ fn log_memory(config: &Config) {
     }
 }
 
-/// Puts a batch into the spool; the key once R2 has it.
-async fn spool(env: &Env, meta: &SpoolMeta, payload: Vec<u8>) -> worker::Result<String> {
+/// Puts a batch into the upstream's spool; the key once R2 has it.
+async fn spool(
+    env: &Env,
+    upstream: &Upstream,
+    meta: &SpoolMeta,
+    payload: Vec<u8>,
+) -> worker::Result<String> {
     let bucket = env.bucket("SPOOL")?;
     let sequence = SEQUENCE.with(|s| {
         let n = s.get();
@@ -381,7 +537,7 @@ async fn spool(env: &Env, meta: &SpoolMeta, payload: Vec<u8>) -> worker::Result<
         n
     });
     let random = (js_sys::Math::random() * 4_294_967_296.0) as u32;
-    let key = map::spool_key(now_ms(), sequence, random);
+    let key = map::spool_key(&upstream.spool_prefix(), now_ms(), sequence, random);
     put_batch(&bucket, &key, meta.to_pairs(), payload).await?;
     Ok(key)
 }
@@ -412,16 +568,38 @@ async fn post(
     payload: &[u8],
     timeout_ms: u64,
 ) -> worker::Result<(u16, String)> {
+    send(
+        url,
+        authorization,
+        "text/plain; charset=utf-8",
+        Some("gzip"),
+        payload,
+        timeout_ms,
+    )
+    .await
+}
+
+/// POSTs `body`; the status and the answer's text, or why there was none in time.
+async fn send(
+    url: &str,
+    authorization: Option<&str>,
+    content_type: &str,
+    content_encoding: Option<&str>,
+    body: &[u8],
+    timeout_ms: u64,
+) -> worker::Result<(u16, String)> {
     let headers = Headers::new();
     if let Some(auth) = authorization {
         headers.set("Authorization", auth)?;
     }
-    headers.set("Content-Encoding", "gzip")?;
-    headers.set("Content-Type", "text/plain; charset=utf-8")?;
+    if let Some(encoding) = content_encoding {
+        headers.set("Content-Encoding", encoding)?;
+    }
+    headers.set("Content-Type", content_type)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
-        .with_body(Some(js_sys::Uint8Array::from(payload).into()));
+        .with_body(Some(js_sys::Uint8Array::from(body).into()));
     let request = Request::new_with_init(url, &init)?;
     with_timeout(timeout_ms, |signal| async move {
         let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
@@ -452,7 +630,8 @@ where
 }
 
 /// `/query` and `/api/v3/query_*`: authenticate (read access to the named database), then
-/// hand the request to the upstream and its answer back unchanged.
+/// hand the request to the first upstream that takes the database and answers the path (the
+/// next one when it is down), and its answer back unchanged.
 async fn forward_query(
     mut req: Request,
     env: &Env,
@@ -490,59 +669,86 @@ async fn forward_query(
     } else {
         Vec::new()
     };
-    let (upstream_auth, upstream_query) = match config.mode {
+    let parsed = QueryRequest::parse(api.endpoint(), query, content_type.as_deref(), &body);
+    let upstream_query = match config.mode {
         AuthMode::Kv => {
-            match authorize_query(
-                env,
-                config,
-                credentials.as_ref(),
-                api,
-                query,
-                content_type.as_deref(),
-                &body,
-            )
-            .await
+            let request = match parsed.as_ref() {
+                Ok(request) => request,
+                Err(e) => return error_response(e, error_endpoint),
+            };
+            if let Err(answer) =
+                authorize_query(env, config, credentials.as_ref(), api, request).await
             {
-                Ok(()) => (
-                    Some(format!("Bearer {}", config.upstream_token)),
-                    query.map(|q| map::strip_credentials(q).into_owned()),
-                ),
-                Err(answer) => return respond(answer),
+                return respond(answer);
+            }
+            query.map(|q| map::strip_credentials(q).into_owned())
+        }
+        AuthMode::Passthrough => query.map(str::to_owned),
+    };
+    let database = parsed.ok().and_then(|request| request.database);
+    let client = ClientAuth {
+        header: authorization,
+        credentials,
+    };
+    let candidates: Vec<&Target> = config
+        .upstreams
+        .iter()
+        .filter(|t| {
+            t.upstream.answers_query(path)
+                && database.as_deref().is_none_or(|d| t.upstream.takes(d))
+        })
+        .collect();
+    if candidates.is_empty() {
+        let message = match &database {
+            Some(d) => format!("no upstream that answers {path} takes database {d:?}"),
+            None => format!("no upstream answers {path}"),
+        };
+        return respond(Answer {
+            status: 404,
+            headers: Vec::new(),
+            body: error_body(error_endpoint, 404, &message),
+        });
+    }
+    let mut last = None;
+    for target in candidates {
+        let headers = Headers::new();
+        if let Some(auth) = config.upstream_authorization(target, &client) {
+            headers.set("Authorization", &auth)?;
+        }
+        for name in ["Content-Type", "Accept"] {
+            if let Some(value) = req.headers().get(name)? {
+                headers.set(name, &value)?;
             }
         }
-        AuthMode::Passthrough => (authorization.clone(), query.map(str::to_owned)),
-    };
-    let url = map::upstream_query_url(&config.upstream, path, upstream_query.as_deref());
-    let headers = Headers::new();
-    if let Some(auth) = &upstream_auth {
-        headers.set("Authorization", auth)?;
-    }
-    for name in ["Content-Type", "Accept"] {
-        if let Some(value) = req.headers().get(name)? {
-            headers.set(name, &value)?;
+        let mut init = RequestInit::new();
+        init.with_method(method.clone()).with_headers(headers);
+        if !body.is_empty() {
+            init.with_body(Some(js_sys::Uint8Array::from(&body[..]).into()));
+        }
+        let url = target.upstream.query_url(path, upstream_query.as_deref());
+        let request = Request::new_with_init(&url, &init)?;
+        let result = with_timeout(config.retry.timeout_ms, |signal| async move {
+            Fetch::Request(request).send_with_signal(&signal).await
+        })
+        .await;
+        let label = upstream_label(&target.upstream);
+        match result {
+            Ok(response) if response.status_code() < 500 => return Ok(response),
+            Ok(response) => {
+                console_log!("query: {label} answered {}", response.status_code());
+                last = Some(response);
+            }
+            Err(e) => console_log!("query: {label} unreachable: {e}"),
         }
     }
-    let mut init = RequestInit::new();
-    init.with_method(method).with_headers(headers);
-    if !body.is_empty() {
-        init.with_body(Some(js_sys::Uint8Array::from(&body[..]).into()));
-    }
-    let request = Request::new_with_init(&url, &init)?;
-    let result = with_timeout(config.retry.timeout_ms, |signal| async move {
-        Fetch::Request(request).send_with_signal(&signal).await
-    })
-    .await;
-    match result {
-        Ok(response) => Ok(response),
-        Err(e) => {
-            console_log!("query: storage unreachable: {e}");
-            error_response(
-                &WriteError::Unavailable {
-                    retry_after: config.retry_after,
-                },
-                error_endpoint,
-            )
-        }
+    match last {
+        Some(response) => Ok(response),
+        None => error_response(
+            &WriteError::Unavailable {
+                retry_after: config.retry_after,
+            },
+            error_endpoint,
+        ),
     }
 }
 
@@ -554,13 +760,9 @@ async fn authorize_query(
     config: &Config,
     credentials: Option<&Credentials>,
     api: QueryApi,
-    query: Option<&str>,
-    content_type: Option<&str>,
-    body: &[u8],
+    request: &QueryRequest,
 ) -> Result<(), Answer> {
     let endpoint = Endpoint::V3;
-    let request = QueryRequest::parse(api.endpoint(), query, content_type, body)
-        .map_err(|e| Answer::error(&e, endpoint))?;
     let scope = token_scope(env, config, credentials)
         .await
         .map_err(|e| Answer::error(&e, endpoint))?;
@@ -572,13 +774,13 @@ async fn authorize_query(
         headers: Vec::new(),
         body: error_body(endpoint, 403, message),
     };
-    let Some(database) = request.database else {
+    let Some(database) = &request.database else {
         return Err(forbidden(
             "this token is limited to databases: name one with the db parameter",
         ));
     };
     scope
-        .permits(&database, Access::Read)
+        .permits(database, Access::Read)
         .map_err(|e| Answer::error(&e, endpoint))?;
     if !map::scoped_query_allowed(api, &request.q) {
         return Err(forbidden(
@@ -590,48 +792,83 @@ async fn authorize_query(
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    match replay(&env).await {
-        Ok((stored, dead, left)) => {
-            if stored + dead > 0 || left {
-                console_log!(
-                    "spool replay: {stored} stored, {dead} dead-lettered, {}",
-                    if left {
-                        "some left for the next run"
-                    } else {
-                        "spool empty"
-                    }
-                );
-            }
+    let config = match Config::read(&env) {
+        Ok(config) => config,
+        Err(message) => {
+            console_error!("spool replay: linegate edge configuration: {message}");
+            return;
         }
-        Err(e) => console_error!("spool replay failed: {e}"),
+    };
+    if config.mode == AuthMode::Passthrough {
+        return; // nothing is spooled in passthrough mode
+    }
+    let started = now_ms();
+    // Each upstream's spool on its own: a dead storage stops only its own replay.
+    let runs = join_all(
+        config
+            .upstreams
+            .iter()
+            .map(|target| replay(&env, &config, target, started)),
+    )
+    .await;
+    for (target, run) in config.upstreams.iter().zip(runs) {
+        let label = upstream_label(&target.upstream);
+        match run {
+            Ok(Replayed {
+                stored,
+                dead,
+                left: more,
+            }) => {
+                if stored + dead > 0 || more {
+                    console_log!(
+                        "{label}: spool replay: {stored} stored, {dead} dead-lettered, {}",
+                        if more {
+                            "some left for the next run"
+                        } else {
+                            "spool empty"
+                        }
+                    );
+                }
+            }
+            Err(e) => console_error!("{label}: spool replay failed: {e}"),
+        }
     }
 }
 
-/// Replays the spool in key (arrival) order until it is empty, storage fails, or the run's
-/// time budget is used. Each batch is deleted only after storage accepted it.
-async fn replay(env: &Env) -> worker::Result<(usize, usize, bool)> {
-    let config = Config::read(env).map_err(worker::Error::RustError)?;
-    if config.mode == AuthMode::Passthrough {
-        return Ok((0, 0, false));
-    }
+/// What one replay run did with an upstream's spool.
+struct Replayed {
+    stored: usize,
+    dead: usize,
+    left: bool,
+}
+
+/// Replays an upstream's spool in key (arrival) order until it is empty, storage fails, or
+/// the run's time budget is used. Each batch is deleted only after storage accepted it.
+async fn replay(
+    env: &Env,
+    config: &Config,
+    target: &Target,
+    started: u64,
+) -> worker::Result<Replayed> {
+    let upstream = &target.upstream;
     let bucket = env.bucket("SPOOL")?;
-    let auth = format!("Bearer {}", config.upstream_token);
-    let started = now_ms();
-    let (mut stored, mut dead) = (0, 0);
+    let auth = target.token.as_deref().map(|t| upstream.authorization(t));
+    let prefix = upstream.spool_prefix();
+    let mut run = Replayed {
+        stored: 0,
+        dead: 0,
+        left: false,
+    };
     loop {
-        let listed = bucket
-            .list()
-            .prefix(map::SPOOL_PREFIX)
-            .limit(100)
-            .execute()
-            .await?;
+        let listed = bucket.list().prefix(&prefix).limit(100).execute().await?;
         let objects = listed.objects();
         if objects.is_empty() {
-            return Ok((stored, dead, false));
+            return Ok(run);
         }
         for object in objects {
             if now_ms() - started > config.replay_budget_ms {
-                return Ok((stored, dead, true));
+                run.left = true;
+                return Ok(run);
             }
             let key = object.key();
             let Some(object) = bucket.get(&key).execute().await? else {
@@ -646,13 +883,19 @@ async fn replay(env: &Env) -> worker::Result<(usize, usize, bool)> {
                 match SpoolMeta::from_pairs(meta.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
                     None => ReplayStep::DeadLetter,
                     Some(meta) => {
-                        let url = map::upstream_write_url(
-                            &config.upstream,
+                        let url =
+                            upstream.write_url(&meta.database, meta.accept_partial, meta.no_sync);
+                        let timeout = config.retry.timeout_ms;
+                        match post_write(
+                            upstream,
+                            auth.as_deref(),
+                            &url,
                             &meta.database,
-                            meta.accept_partial,
-                            meta.no_sync,
-                        );
-                        match post(&url, Some(&auth), &payload, config.retry.timeout_ms).await {
+                            &payload,
+                            timeout,
+                        )
+                        .await
+                        {
                             Ok((status, text)) => {
                                 let step = map::replay_step(Some(status));
                                 if step == ReplayStep::DeadLetter {
@@ -672,7 +915,7 @@ async fn replay(env: &Env) -> worker::Result<(usize, usize, bool)> {
             match step {
                 ReplayStep::Delete => {
                     bucket.delete(&key).await?;
-                    stored += 1;
+                    run.stored += 1;
                 }
                 ReplayStep::DeadLetter => {
                     put_batch(
@@ -683,9 +926,12 @@ async fn replay(env: &Env) -> worker::Result<(usize, usize, bool)> {
                     )
                     .await?;
                     bucket.delete(&key).await?;
-                    dead += 1;
+                    run.dead += 1;
                 }
-                ReplayStep::Stop => return Ok((stored, dead, true)),
+                ReplayStep::Stop => {
+                    run.left = true;
+                    return Ok(run);
+                }
             }
         }
     }

@@ -6,21 +6,24 @@
 //!
 //! Every write is authenticated against the `TOKENS` KV namespace, validated by the core,
 //! re-encoded as canonical line protocol with nanosecond timestamps, gzip-compressed and
-//! POSTed to `UPSTREAM_URL` + `/api/v3/write_lp` (linegate's native server or any
-//! InfluxDB 3). When storage is down the batch goes to the `SPOOL` R2 bucket and a cron
-//! trigger replays it later. See `wrangler.toml` for the bindings and settings.
+//! POSTed to every upstream that takes its database ([`upstream`]: InfluxDB's v1, v2 or v3
+//! write API). When a storage is down the batch goes to that upstream's spool in the `SPOOL`
+//! R2 bucket, new batches queue behind it, and a cron trigger replays it in order. See
+//! `wrangler.toml` for the bindings and settings.
 //!
 //! The crate has two halves:
 //!
-//! - [`map`]: plain functions that decide everything — routes, token scopes, upstream URLs,
-//!   how upstream answers map back to the client's endpoint, retry timing, spool keys. They
-//!   build and are tested on any target, without the Workers runtime.
+//! - [`map`] and [`upstream`]: plain functions that decide everything — routes, token scopes,
+//!   the upstreams and their URLs and credentials, how upstream answers map back to the
+//!   client's endpoint, retry timing, spool keys. They build and are tested on any target,
+//!   without the Workers runtime.
 //! - the runtime entry (wasm32 only, private): the `fetch` and `scheduled` handlers that
 //!   move bytes between the `worker` crate's types and [`map`].
 
 #![deny(missing_docs)]
 
 pub mod map;
+pub mod upstream;
 
 #[cfg(target_arch = "wasm32")]
 mod entry;

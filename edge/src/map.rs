@@ -170,32 +170,6 @@ pub fn scope(stored: Option<&str>) -> Result<Scope, WriteError> {
     })
 }
 
-/// The upstream URL a batch is POSTed to:
-/// `{base}/api/v3/write_lp?db=…&precision=nanosecond&accept_partial=…[&no_sync=true]`.
-pub fn upstream_write_url(
-    base: &str,
-    database: &str,
-    accept_partial: bool,
-    no_sync: bool,
-) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query
-        .append_pair("db", database)
-        .append_pair("precision", "nanosecond")
-        .append_pair(
-            "accept_partial",
-            if accept_partial { "true" } else { "false" },
-        );
-    if no_sync {
-        query.append_pair("no_sync", "true");
-    }
-    format!(
-        "{}/api/v3/write_lp?{}",
-        base.trim_end_matches('/'),
-        query.finish()
-    )
-}
-
 /// A write's CPU work at the edge, once authenticated and decoded: validated, re-encoded as
 /// canonical line protocol with nanosecond timestamps and gzip-compressed for the upstream.
 #[derive(Debug)]
@@ -484,11 +458,11 @@ pub const SPOOL_PREFIX: &str = "spool/";
 /// Where a spooled batch goes when storage refused it for good (a 4xx on replay).
 pub const DEAD_PREFIX: &str = "dead/";
 
-/// The R2 key of a spooled batch. Keys sort in arrival order (R2 lists in key order):
-/// milliseconds since the epoch, then a per-isolate sequence, then a random part so that
-/// isolates never collide.
-pub fn spool_key(now_ms: u64, sequence: u32, random: u32) -> String {
-    format!("{SPOOL_PREFIX}{now_ms:015}-{sequence:08}-{random:08x}")
+/// The R2 key of a batch in the spool at `prefix` ([`crate::upstream::Upstream::spool_prefix`]).
+/// Keys sort in arrival order (R2 lists in key order): milliseconds since the epoch, then a
+/// per-isolate sequence, then a random part so that isolates never collide.
+pub fn spool_key(prefix: &str, now_ms: u64, sequence: u32, random: u32) -> String {
+    format!("{prefix}{now_ms:015}-{sequence:08}-{random:08x}")
 }
 
 /// The dead-letter key for a spooled batch's key.
@@ -671,12 +645,60 @@ pub fn strip_credentials(query: &str) -> Cow<'_, str> {
     )
 }
 
-/// The upstream URL of a forwarded query.
-pub fn upstream_query_url(base: &str, path: &str, query: Option<&str>) -> String {
-    let mut url = format!("{}{}", base.trim_end_matches('/'), path);
-    if let Some(q) = query.filter(|q| !q.is_empty()) {
-        url.push('?');
-        url.push_str(q);
+/// What became of a batch at one upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Storage took it.
+    Stored,
+    /// Durably in the upstream's spool under this key (storage down, or its spool was not
+    /// empty and the batch queues behind it).
+    Spooled(String),
+    /// Storage refused it for good (a 4xx): this answer, already in the client's terms.
+    Refused(Answer),
+    /// Storage down and nothing durable holds the batch for it.
+    Failed,
+}
+
+/// The one answer to a write sent to several upstreams (in configuration order):
+///
+/// - a refusal by any storage is the answer (the first one), since the client must learn
+///   that storage will not take its data;
+/// - else, if any upstream neither stored nor spooled the batch, 503: the client retries,
+///   and the replays are idempotent (explicit timestamps, last write wins), so the copies
+///   that did land are not doubled;
+/// - else 204 (or the edge's own rejected lines), naming the spool keys in
+///   `X-Linegate-Spooled`.
+pub fn combine(
+    endpoint: Endpoint,
+    rejected: &[LineError],
+    deliveries: &[Delivery],
+    retry_after: u32,
+) -> Answer {
+    if let Some(refused) = deliveries.iter().find_map(|d| match d {
+        Delivery::Refused(answer) => Some(answer),
+        _ => None,
+    }) {
+        return refused.clone();
     }
-    url
+    if deliveries.is_empty() || deliveries.contains(&Delivery::Failed) {
+        return Answer::error(&WriteError::Unavailable { retry_after }, endpoint);
+    }
+    let mut answer = Answer::stored(endpoint, rejected);
+    let keys: Vec<&str> = deliveries
+        .iter()
+        .filter_map(|d| match d {
+            Delivery::Spooled(key) => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !keys.is_empty() {
+        answer.headers.push(("X-Linegate-Spooled", keys.join(", ")));
+    }
+    answer
+}
+
+/// Whether an upstream's answer says the database does not exist (InfluxDB 1.x's 404
+/// `database not found`): the edge then creates it and tries again.
+pub fn database_missing(status: u16, body: &str) -> bool {
+    status == 404 && body.contains("database not found")
 }

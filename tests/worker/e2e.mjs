@@ -7,7 +7,8 @@
 // Work files, logs and local KV/R2 state go to target/worker/e2e (wiped at start).
 import zlib from "node:zlib";
 import assert from "node:assert/strict";
-import { harness, sleep } from "./harness.mjs";
+import { harness } from "./harness.mjs";
+import { basic, check, checksPassed, sender, timed } from "./checks.mjs";
 
 const ADMIN = "upstream-admin-token-e2e"; // the native server's admin token = UPSTREAM_TOKEN
 const T0 = 1_700_000_000; // seconds
@@ -16,41 +17,7 @@ const { work, bin, server, edge } = h;
 const r2Get = h.r2Get;
 
 // ---------------------------------------------------------------- helpers
-let checks = 0;
-function check(label, fn) {
-  try {
-    fn();
-    checks++;
-  } catch (e) {
-    e.message = `${label}: ${e.message}`;
-    throw e;
-  }
-}
-async function send(path, { body = "", auth, gzip = false, headers = {}, method = "POST" } = {}) {
-  const h = { ...headers };
-  if (auth) h.Authorization = auth;
-  let data = typeof body === "string" ? Buffer.from(body) : body;
-  if (gzip) {
-    data = zlib.gzipSync(data);
-    h["Content-Encoding"] = "gzip";
-  }
-  const init = { method, headers: h, body: method === "GET" ? undefined : data };
-  let r;
-  try {
-    r = await fetch(edge + path, init);
-  } catch (e) {
-    // After an early answer (413 before the upload finished) the server closes the
-    // connection; Node may try to reuse it for the next request. One new attempt.
-    if (!(e instanceof TypeError)) throw e;
-    await sleep(100);
-    r = await fetch(edge + path, init);
-  }
-  const text = await r.text();
-  return { status: r.status, headers: r.headers, text, json: text ? safeJson(text) : undefined };
-}
-function safeJson(text) {
-  try { return JSON.parse(text); } catch { return undefined; }
-}
+const send = sender(edge);
 async function sql(db, q) {
   const url = `${server}/api/v3/query_sql?db=${encodeURIComponent(db)}&q=${encodeURIComponent(q)}&format=json`;
   const r = await fetch(url, { headers: { Authorization: `Bearer ${ADMIN}` } });
@@ -68,12 +35,6 @@ async function storageRequests() {
   }
   return counts;
 }
-const basic = (token) => "Basic " + Buffer.from(`user:${token}`).toString("base64");
-const timed = async (label, fn) => {
-  const started = Date.now();
-  await fn();
-  console.log(`ok   ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-};
 
 // ---------------------------------------------------------------- setup
 console.log(`native server ${bin} on ${server}; wrangler dev on ${edge}; work dir ${work}`);
@@ -404,7 +365,7 @@ try {
     check("passthrough: storage was asked", () => assert.ok((after["/api/v3/write_lp"] ?? 0) > (before["/api/v3/write_lp"] ?? 0)));
   });
 
-  console.log(`\nworker e2e: all ${checks} checks passed`);
+  console.log(`\nworker e2e: all ${checksPassed()} checks passed`);
 } catch (e) {
   console.error(`\nworker e2e FAILED: ${e.stack}`);
   console.error(`logs: ${work}/native.log, ${work}/wrangler.log`);

@@ -66,13 +66,14 @@ export async function harness(name, { adminToken }) {
   });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 
-  async function waitFor(url, child, seconds) {
+  /** Until `url` answers (below 500, or anything with `anyAnswer`). */
+  async function waitFor(url, child, seconds, { anyAnswer = false } = {}) {
     const deadline = Date.now() + seconds * 1000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${child.label} exited:\n${child.output.slice(-3000)}`);
       try {
         const r = await fetch(url);
-        if (r.status < 500) return;
+        if (r.status < 500 || anyAnswer) return;
       } catch {}
       await sleep(200);
     }
@@ -95,17 +96,25 @@ export async function harness(name, { adminToken }) {
       await stop(h.native);
     },
     /** wrangler dev with the repository's wrangler.toml and `--var`s (UPSTREAM_URL: the server). */
-    async startEdge(vars) {
+    async startEdge(vars, { anyAnswer = false } = {}) {
       const inspector = await freePort();
       const args = ["--no-install", "wrangler", "dev", "--ip", "127.0.0.1", "--port", edge.split(":")[2],
         "--inspector-port", String(inspector), "--persist-to", persist, "--test-scheduled",
         "--show-interactive-dev-session=false"];
       for (const [k, v] of Object.entries({ UPSTREAM_URL: server, ...vars })) args.push("--var", `${k}:${v}`);
       h.wrangler = start("wrangler", "npx", args);
-      await waitFor(`${edge}/ping`, h.wrangler, 600);
+      await waitFor(`${edge}/ping`, h.wrangler, 600, { anyAnswer });
     },
     async stopEdge() {
       await stop(h.wrangler);
+    },
+    /** InfluxDB 1.6.7 (Debian's `influxd`, scripts/influxd.sh) with its data in `dir`; a
+     *  restart with the same `dir` keeps the data. */
+    async startInflux(dir, httpPort, rpcPort) {
+      const script = `source scripts/influxd.sh && start_influxd "$0" "$1" "$2" && wait "$INFLUX"`;
+      const child = start("influxd", "bash", ["-c", script, dir, String(httpPort), String(rpcPort)]);
+      await waitFor(`http://127.0.0.1:${httpPort}/ping`, child, 120);
+      return child;
     },
     async stopAll() {
       for (const child of [...children]) await stop(child);

@@ -5,6 +5,7 @@
 //! The end-to-end test through `wrangler dev` is `tests/worker/e2e.mjs` at the root.
 
 mod bench;
+mod upstreams;
 
 use linegate::{
     Access, AuthScheme, Credentials, Endpoint, RequestParts, Scope, WriteError, WriteRequest,
@@ -205,31 +206,11 @@ fn authorize_from_kv_value() {
 }
 
 #[test]
-fn upstream_urls() {
-    assert_eq!(
-        map::upstream_write_url("http://127.0.0.1:8181/", "metrics", true, false),
-        "http://127.0.0.1:8181/api/v3/write_lp?db=metrics&precision=nanosecond&accept_partial=true"
-    );
-    assert_eq!(
-        map::upstream_write_url("https://store.example", "db/rp", false, true),
-        "https://store.example/api/v3/write_lp?db=db%2Frp&precision=nanosecond&accept_partial=false&no_sync=true"
-    );
-    assert_eq!(
-        map::upstream_write_url("http://s", "a b&c=d_é~", true, false),
-        "http://s/api/v3/write_lp?db=a+b%26c%3Dd_%C3%A9%7E&precision=nanosecond&accept_partial=true"
-    );
+fn upstream_accept_partial_only_for_v3_clients_that_ask() {
     assert!(!map::upstream_accept_partial(Endpoint::V1, true));
     assert!(!map::upstream_accept_partial(Endpoint::V2, true));
     assert!(map::upstream_accept_partial(Endpoint::V3, true));
     assert!(!map::upstream_accept_partial(Endpoint::V3, false));
-    assert_eq!(
-        map::upstream_query_url("http://s:1/", "/api/v3/query_sql", Some("db=a&q=x")),
-        "http://s:1/api/v3/query_sql?db=a&q=x"
-    );
-    assert_eq!(
-        map::upstream_query_url("http://s:1", "/query", Some("")),
-        "http://s:1/query"
-    );
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -538,10 +519,10 @@ fn retry_policy_stays_within_the_budget() {
 #[test]
 fn spool_keys_sort_in_arrival_order() {
     let keys = [
-        map::spool_key(1_700_000_000_000, 7, 0xffff_ffff),
-        map::spool_key(1_700_000_000_000, 8, 0),
-        map::spool_key(1_700_000_000_001, 0, 5),
-        map::spool_key(17_000_000_000_000, 0, 5),
+        map::spool_key("spool/", 1_700_000_000_000, 7, 0xffff_ffff),
+        map::spool_key("spool/", 1_700_000_000_000, 8, 0),
+        map::spool_key("spool/", 1_700_000_000_001, 0, 5),
+        map::spool_key("spool/", 17_000_000_000_000, 0, 5),
     ];
     let mut sorted = keys.clone();
     sorted.sort();
@@ -550,6 +531,12 @@ fn spool_keys_sort_in_arrival_order() {
     assert_eq!(
         map::dead_key(&keys[0]),
         "dead/001700000000000-00000007-ffffffff"
+    );
+    let named = map::spool_key("spool/eu/", 1_700_000_000_000, 7, 1);
+    assert_eq!(named, "spool/eu/001700000000000-00000007-00000001");
+    assert_eq!(
+        map::dead_key(&named),
+        "dead/eu/001700000000000-00000007-00000001"
     );
 }
 
