@@ -189,6 +189,15 @@ impl Store {
                     failed += 1;
                 }
             })?;
+            for (from, to) in &outcome.damaged {
+                tracing::error!(
+                    segment = number,
+                    from,
+                    to,
+                    "WAL segment damaged (a disk or filesystem fault): the records in these bytes are lost, those before and after were recovered; the segment as found is kept as {}.corrupt",
+                    path.display()
+                );
+            }
             if let Some(at) = outcome.torn_at {
                 tracing::warn!(
                     segment = number,

@@ -10,7 +10,7 @@
 //! records in the segments it covers.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -141,55 +141,119 @@ pub fn segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
 pub struct Replayed {
     /// Complete records passed to the callback.
     pub records: u64,
-    /// Where a torn or corrupt tail began, if the segment had one; it has been cut off.
+    /// Where a torn tail began, if the segment had one; it has been cut off.
     pub torn_at: Option<u64>,
     /// Bytes dropped with the torn tail.
     pub torn_bytes: u64,
+    /// Damaged byte ranges with intact records after them: the records there are lost, the
+    /// ones before and after were replayed, and the segment as found is kept as
+    /// `<segment>.wal.corrupt` for inspection.
+    pub damaged: Vec<(u64, u64)>,
 }
 
-/// Calls `each` with every complete record of the segment at `path`, in order. A torn
-/// tail (an interrupted append: short header, short payload or bad CRC) ends the segment;
-/// it is truncated away so the segment reads cleanly next time.
+/// Calls `each` with every intact record of the segment at `path`, in order.
+///
+/// A bad record (short header, short payload or bad CRC) with nothing intact after it is a
+/// torn tail: an append interrupted by a crash, never acknowledged. It is cut off so the
+/// segment reads cleanly next time. A bad record with intact records after it is damage in
+/// the middle (a disk or filesystem fault): the records after it are found again by their
+/// framing and replayed too, and the damage is reported in [`Replayed::damaged`].
 pub fn replay(path: &Path, mut each: impl FnMut(&[u8])) -> io::Result<Replayed> {
-    let file = File::open(path)?;
+    let mut file = File::open(path)?;
     let size = file.metadata()?.len();
-    let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut outcome = Replayed::default();
-    let mut offset = 0u64;
-    let mut payload = Vec::new();
-    loop {
-        let mut header = [0u8; HEADER];
-        match read_full(&mut reader, &mut header)? {
-            0 if offset == size => break,
-            n if n < HEADER => {
-                outcome.torn_at = Some(offset);
+    // The clean prefix streams through a buffer; only after a bad record is the rest read
+    // whole, to look for intact records beyond it.
+    let bad_at = {
+        let mut reader = BufReader::with_capacity(1 << 20, &mut file);
+        replay_clean(&mut reader, size, &mut each, &mut outcome.records)?
+    };
+    let Some(bad_at) = bad_at else {
+        return Ok(outcome);
+    };
+    let mut rest = Vec::with_capacity((size - bad_at) as usize);
+    file.seek(SeekFrom::Start(bad_at))?;
+    file.read_to_end(&mut rest)?;
+    let mut pos = 0;
+    while pos < rest.len() {
+        if let Some((payload, next)) = frame_at(&rest, pos) {
+            each(payload);
+            outcome.records += 1;
+            pos = next;
+            continue;
+        }
+        match (pos + 1..rest.len()).find(|&p| frame_at(&rest, p).is_some()) {
+            Some(resumed) => {
+                outcome
+                    .damaged
+                    .push((bad_at + pos as u64, bad_at + resumed as u64));
+                pos = resumed;
+            }
+            None => {
+                let at = bad_at + pos as u64;
+                outcome.torn_at = Some(at);
+                outcome.torn_bytes = size - at;
                 break;
             }
-            _ => {}
         }
-        let length = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
-        let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
-        if length > MAX_RECORD || offset + (HEADER + length) as u64 > size {
-            outcome.torn_at = Some(offset);
-            break;
-        }
-        payload.resize(length, 0);
-        reader.read_exact(&mut payload)?;
-        if crc32fast::hash(&payload) != crc {
-            outcome.torn_at = Some(offset);
-            break;
-        }
-        each(&payload);
-        outcome.records += 1;
-        offset += (HEADER + length) as u64;
+    }
+    if !outcome.damaged.is_empty() {
+        let mut kept = path.as_os_str().to_owned();
+        kept.push(".corrupt");
+        fs::copy(path, &kept)?;
     }
     if let Some(at) = outcome.torn_at {
-        outcome.torn_bytes = size - at;
         let file = OpenOptions::new().write(true).open(path)?;
         file.set_len(at)?;
         file.sync_all()?;
     }
     Ok(outcome)
+}
+
+/// Replays records from the start while they are intact; the offset of the first bad one.
+fn replay_clean(
+    reader: &mut impl Read,
+    size: u64,
+    each: &mut impl FnMut(&[u8]),
+    records: &mut u64,
+) -> io::Result<Option<u64>> {
+    let mut offset = 0u64;
+    let mut payload = Vec::new();
+    loop {
+        let mut header = [0u8; HEADER];
+        match read_full(reader, &mut header)? {
+            0 if offset == size => return Ok(None),
+            n if n < HEADER => return Ok(Some(offset)),
+            _ => {}
+        }
+        let length = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
+        let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+        if length > MAX_RECORD || offset + (HEADER + length) as u64 > size {
+            return Ok(Some(offset));
+        }
+        payload.resize(length, 0);
+        reader.read_exact(&mut payload)?;
+        if crc32fast::hash(&payload) != crc {
+            return Ok(Some(offset));
+        }
+        each(&payload);
+        *records += 1;
+        offset += (HEADER + length) as u64;
+    }
+}
+
+/// The intact record at `pos` of `bytes` (its payload, and where the next record starts).
+fn frame_at(bytes: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    let header = bytes.get(pos..pos.checked_add(HEADER)?)?;
+    let length = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(header[4..].try_into().ok()?);
+    let end = (pos + HEADER).checked_add(length)?;
+    let payload = bytes.get(pos + HEADER..end)?;
+    // Cheap tests first: resynchronising tries every offset of the damaged range.
+    if payload.first() != Some(&VERSION) || crc32fast::hash(payload) != crc {
+        return None;
+    }
+    Some((payload, end))
 }
 
 fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -496,7 +560,7 @@ mod tests {
     }
 
     #[test]
-    fn a_flipped_bit_ends_the_segment() {
+    fn a_flipped_bit_in_the_last_record_is_a_torn_tail() {
         let tmp = temp("crc");
         let dir = tmp.path();
         let path = segment_path(dir, 1);
@@ -508,6 +572,77 @@ mod tests {
         fs::write(&path, &bytes).unwrap();
         let outcome = replay(&path, |_| {}).unwrap();
         assert_eq!((outcome.records, outcome.torn_at), (1, Some(first as u64)));
+    }
+
+    #[test]
+    fn damage_in_the_middle_keeps_the_records_on_both_sides() {
+        let tmp = temp("middle");
+        let dir = tmp.path();
+        let path = segment_path(dir, 1);
+        let bodies: Vec<Vec<u8>> = (0..5).map(|i| format!("m v={i}i\n").into_bytes()).collect();
+        let mut bytes = Vec::new();
+        let mut starts = Vec::new();
+        for body in &bodies {
+            starts.push(bytes.len());
+            bytes.extend(record(&entry(body)));
+        }
+        let end_of_1 = starts[2];
+        // Record 1's payload damaged, record 3's header overwritten with zeros.
+        bytes[starts[1] + HEADER + 3] ^= 0x40;
+        bytes[starts[3]..starts[3] + HEADER].fill(0);
+        fs::write(&path, &bytes).unwrap();
+
+        let mut seen = Vec::new();
+        let outcome = replay(&path, |p| {
+            seen.push(Entry::decode(p).unwrap().body.to_vec())
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            [bodies[0].clone(), bodies[2].clone(), bodies[4].clone()]
+        );
+        assert_eq!(outcome.records, 3);
+        assert_eq!(
+            outcome.damaged,
+            [
+                (starts[1] as u64, end_of_1 as u64),
+                (starts[3] as u64, starts[4] as u64)
+            ]
+        );
+        assert_eq!(outcome.torn_at, None);
+        // Nothing cut: the segment stays as it was, and a copy is kept for inspection.
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+        assert_eq!(
+            fs::read(dir.join("00000000000000000001.wal.corrupt")).unwrap(),
+            bytes
+        );
+        assert_eq!(segments(dir).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn damage_then_a_torn_tail() {
+        let tmp = temp("middle-torn");
+        let dir = tmp.path();
+        let path = segment_path(dir, 1);
+        let mut bytes = record(&entry(b"a f=1\n"));
+        let second = bytes.len();
+        bytes.extend(record(&entry(b"b f=2\n")));
+        let third = bytes.len();
+        bytes.extend(record(&entry(b"c f=3\n")));
+        let fourth = bytes.len();
+        let torn = record(&entry(b"d f=4\n"));
+        bytes.extend_from_slice(&torn[..torn.len() - 3]);
+        bytes[second + HEADER + 1] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        let mut seen = Vec::new();
+        let outcome = replay(&path, |p| {
+            seen.push(Entry::decode(p).unwrap().body.to_vec())
+        })
+        .unwrap();
+        assert_eq!(seen, [b"a f=1\n".to_vec(), b"c f=3\n".to_vec()]);
+        assert_eq!(outcome.damaged, [(second as u64, third as u64)]);
+        assert_eq!(outcome.torn_at, Some(fourth as u64));
+        assert_eq!(fs::metadata(&path).unwrap().len(), fourth as u64);
     }
 
     #[tokio::test]

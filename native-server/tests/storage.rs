@@ -553,3 +553,68 @@ async fn a_delete_reads_files_written_before_the_table_grew() {
         json!([{"n": 0}])
     );
 }
+
+/// The WAL records of a segment file: (start, length of header and payload).
+fn wal_records(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut records = Vec::new();
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let length = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        records.push((at, 8 + length));
+        at += 8 + length;
+    }
+    records
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_wal_record_loses_only_itself_and_a_torn_tail_is_cut() {
+    let dir = temp_dir("wal-damage");
+    let server = Server::start(dir.path(), &["--persist-interval-secs", "3600"]);
+    for batch in 1..=5 {
+        write(&server, "damage", &format!("m,batch={batch} v={batch}i T\n")).await;
+    }
+    server.kill();
+
+    let wal = dir.path().join("wal");
+    let segment = std::fs::read_dir(&wal)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "wal"))
+        .expect("a WAL segment");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let records = wal_records(&bytes);
+    assert_eq!(records.len(), 5, "one record a write");
+    // Batch 2's record damaged in the middle of the segment, and half a record at the end,
+    // as a crash during an append leaves it.
+    let (start, length) = records[1];
+    bytes[start + length - 4] ^= 0x20;
+    let (start, length) = records[4];
+    bytes.extend_from_slice(&bytes[start..start + length / 2].to_vec());
+    std::fs::write(&segment, &bytes).unwrap();
+
+    let server = Server::start(dir.path(), &["--persist-interval-secs", "3600"]);
+    assert_eq!(
+        rows(&server, "damage", "SELECT batch, v FROM m ORDER BY batch").await,
+        json!([
+            {"batch": "1", "v": 1},
+            {"batch": "3", "v": 3},
+            {"batch": "4", "v": 4},
+            {"batch": "5", "v": 5}
+        ])
+    );
+    let mut kept = segment.clone().into_os_string();
+    kept.push(".corrupt");
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes, "the segment as found is kept");
+    assert_eq!(
+        std::fs::metadata(&segment).unwrap().len() as usize,
+        records[4].0 + records[4].1,
+        "the torn tail is cut"
+    );
+    write(&server, "damage", "m,batch=6 v=6i T\n").await;
+    server.kill();
+    let server = Server::start(dir.path(), &["--persist-interval-secs", "3600"]);
+    assert_eq!(
+        rows(&server, "damage", "SELECT count(*) AS n FROM m").await,
+        json!([{"n": 5}])
+    );
+}
