@@ -589,7 +589,7 @@ async fn a_damaged_wal_record_loses_only_itself_and_a_torn_tail_is_cut() {
     let (start, length) = records[1];
     bytes[start + length - 4] ^= 0x20;
     let (start, length) = records[4];
-    bytes.extend_from_slice(&bytes[start..start + length / 2].to_vec());
+    bytes.extend_from_within(start..start + length / 2);
     std::fs::write(&segment, &bytes).unwrap();
 
     let server = Server::start(dir.path(), &["--persist-interval-secs", "3600"]);
