@@ -110,6 +110,9 @@ pub struct QueryRequest {
     pub chunked: bool,
     /// v1 `chunk_size`: rows per chunk.
     pub chunk_size: usize,
+    /// `params`: the statement's bound parameters, a JSON object (`{"host":"a"}` binds
+    /// InfluxQL's `$host`), as the request gave it.
+    pub params: Option<String>,
 }
 
 impl QueryRequest {
@@ -196,6 +199,7 @@ impl QueryRequest {
             pretty: one("pretty")? == Some("true"),
             chunked: one("chunked")? == Some("true"),
             chunk_size,
+            params: one("params")?.map(str::to_owned),
         })
     }
 }
@@ -229,6 +233,8 @@ fn json_pairs(body: &[u8]) -> Result<Vec<Pair<'static>>, WriteError> {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Bool(b) => b.to_string(),
                 serde_json::Value::Number(n) => n.to_string(),
+                // `params` is an object in a JSON body; kept as its JSON text.
+                serde_json::Value::Object(_) => value.to_string(),
                 _ => return None,
             };
             Some((Cow::Owned(key.clone()), Cow::Owned(text)))
@@ -242,6 +248,27 @@ mod tests {
 
     fn parse(endpoint: QueryEndpoint, query: &str) -> Result<QueryRequest, WriteError> {
         QueryRequest::parse(endpoint, Some(query), None, b"")
+    }
+
+    #[test]
+    fn params_come_from_the_query_string_a_form_or_a_json_body() {
+        let r = parse(
+            QueryEndpoint::V1,
+            "db=d&q=SELECT+1&params=%7B%22h%22%3A%22a%22%7D",
+        )
+        .unwrap();
+        assert_eq!(r.params.as_deref(), Some(r#"{"h":"a"}"#));
+        assert_eq!(parse(QueryEndpoint::V1, "q=SELECT+1").unwrap().params, None);
+        let body = br#"{"db":"d","q":"SELECT 1","params":{"h":"a","n":1}}"#;
+        let r = QueryRequest::parse(
+            QueryEndpoint::InfluxQl,
+            None,
+            Some("application/json"),
+            body,
+        )
+        .unwrap();
+        let params: serde_json::Value = serde_json::from_str(r.params.as_deref().unwrap()).unwrap();
+        assert_eq!(params, serde_json::json!({"h": "a", "n": 1}));
     }
 
     #[test]

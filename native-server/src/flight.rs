@@ -345,10 +345,12 @@ impl Flight {
             may_read: &may_read,
             may_write: &no_writes,
         };
+        let params = influxql::params_from_json(&ticket.params).map_err(query_error)?;
         let results = influxql::run(
             &self.state.store,
             Some(&ticket.database),
             &ticket.sql_query,
+            &params,
             &access,
         )
         .await

@@ -575,10 +575,12 @@ async fn run_influxql(
         may_read: &may_read,
         may_write: &may_write,
     };
+    let params = influxql::bound_parameters(request.params.as_deref())?;
     influxql::run(
         &state.store,
         request.database.as_deref(),
         &request.q,
+        &params,
         &access,
     )
     .await

@@ -993,6 +993,71 @@ async fn v1_query_answers_influxql_in_the_1x_shape() {
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }
 
+#[tokio::test]
+async fn v1_query_binds_params_as_1x() {
+    let dir = temp_dir("influxql-params");
+    let server = Server::start(dir.path(), &[]);
+    let body = "cpu,host=a v=1i 1\ncpu,host=b v=2i 2\ncpu,host=a v=3i 3\n";
+    let w = post(&server, "/write?db=d&precision=s", &[BEARER], body).await;
+    assert_eq!(w.status, StatusCode::NO_CONTENT);
+    let q = urlencode("SELECT v FROM cpu WHERE host = $h AND v > $min");
+    let params = urlencode(r#"{"h":"a","min":1}"#);
+    // influxdb-python sends `params` in the query string, node-influx in a POST form.
+    let get = send(
+        &server,
+        Method::GET,
+        &format!("/query?db=d&epoch=s&q={q}&params={params}"),
+        &[BEARER],
+        "",
+    )
+    .await;
+    let form = send(
+        &server,
+        Method::POST,
+        "/query?db=d&epoch=s",
+        &[
+            BEARER,
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        format!("q={q}&params={params}"),
+    )
+    .await;
+    for answer in [get, form] {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(
+            answer.json()["results"][0]["series"][0]["values"],
+            json!([[3, 3]])
+        );
+    }
+    let missing = send(
+        &server,
+        Method::GET,
+        &format!("/query?db=d&q={q}&params={}", urlencode(r#"{"h":"a"}"#)),
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        missing.json(),
+        json!({"error": "error parsing query: missing parameter: min"})
+    );
+    let broken = send(
+        &server,
+        Method::GET,
+        &format!("/query?db=d&q={q}&params=%7Bnope"),
+        &[BEARER],
+        "",
+    )
+    .await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    assert!(
+        broken.body.contains("error parsing query parameters"),
+        "{}",
+        broken.body
+    );
+}
+
 #[test]
 fn a_second_server_on_the_same_data_directory_refuses_to_start() {
     let dir = temp_dir("lock");

@@ -571,7 +571,12 @@ async fn a_damaged_wal_record_loses_only_itself_and_a_torn_tail_is_cut() {
     let dir = temp_dir("wal-damage");
     let server = Server::start(dir.path(), &["--persist-interval-secs", "3600"]);
     for batch in 1..=5 {
-        write(&server, "damage", &format!("m,batch={batch} v={batch}i T\n")).await;
+        write(
+            &server,
+            "damage",
+            &format!("m,batch={batch} v={batch}i T\n"),
+        )
+        .await;
     }
     server.kill();
 
@@ -604,7 +609,11 @@ async fn a_damaged_wal_record_loses_only_itself_and_a_torn_tail_is_cut() {
     );
     let mut kept = segment.clone().into_os_string();
     kept.push(".corrupt");
-    assert_eq!(std::fs::read(&kept).unwrap(), bytes, "the segment as found is kept");
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        bytes,
+        "the segment as found is kept"
+    );
     assert_eq!(
         std::fs::metadata(&segment).unwrap().len() as usize,
         records[4].0 + records[4].1,

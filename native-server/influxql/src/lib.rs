@@ -16,4 +16,4 @@ mod lexer;
 mod parser;
 
 pub use ast::*;
-pub use parser::{parse, ErrorKind, ParseError, Position};
+pub use parser::{parse, parse_with_params, ErrorKind, Params, ParseError, Position};

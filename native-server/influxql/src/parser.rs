@@ -103,7 +103,16 @@ type Result<T> = std::result::Result<T, ParseError>;
 /// Parses one or more `;`-separated statements. Empty text (or only `;`, whitespace and
 /// comments) gives no statements.
 pub fn parse(text: &str) -> Result<Query> {
-    Parser::new(text).parse_query()
+    parse_with_params(text, &Params::new())
+}
+
+/// Bound parameters by name (without the `$`): what `$name` in an expression stands for.
+pub type Params = std::collections::HashMap<String, Literal>;
+
+/// [`parse`] with bound parameters: `$name` where a value may stand is that value, as 1.x
+/// binds the `params` of a `/query` request; a `$name` not in `params` is an error.
+pub fn parse_with_params(text: &str, params: &Params) -> Result<Query> {
+    Parser::new(text, params).parse_query()
 }
 
 /// How deeply parentheses, calls, signs and subqueries may nest. 1.x has no limit (Go stacks
@@ -131,6 +140,8 @@ struct Parser<'a> {
     depth: usize,
     /// Binary operators in the expression being parsed, against [`MAX_OPERATORS`].
     operators: usize,
+    /// Values of the bound parameters.
+    params: &'a Params,
 }
 
 fn keyword(token: &Token<'_>) -> Option<K> {
@@ -153,13 +164,14 @@ fn precedence(op: BinaryOp) -> u8 {
 }
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, params: &'a Params) -> Self {
         let lex = Lexer::new(text);
         Parser {
             lex,
             mark: lex,
             depth: 0,
             operators: 0,
+            params,
         }
     }
 
@@ -1232,9 +1244,10 @@ impl<'a> Parser<'a> {
                 Ok(Expr::Wildcard(data_type))
             }
             Tok::BoundParam(param) => match param.strip_prefix('$') {
-                Some(name) if !name.is_empty() => {
-                    Err(ParseError::bare(format!("missing parameter: {name}")))
-                }
+                Some(name) if !name.is_empty() => match self.params.get(name) {
+                    Some(value) => Ok(Expr::Literal(value.clone())),
+                    None => Err(ParseError::bare(format!("missing parameter: {name}"))),
+                },
                 _ => Err(ParseError::bare("empty bound parameter")),
             },
             Tok::Op(sign @ (BinaryOp::Add | BinaryOp::Sub)) => {

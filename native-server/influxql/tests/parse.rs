@@ -1356,3 +1356,47 @@ fn drops_and_deletes() {
         })
     );
 }
+
+#[test]
+fn bound_parameters_stand_for_values() {
+    let params: Params = [
+        ("host".to_owned(), Literal::String("a'b".into())),
+        ("n".to_owned(), Literal::Integer(3)),
+        ("x".to_owned(), Literal::Float(1.5)),
+        ("on".to_owned(), Literal::Boolean(true)),
+    ]
+    .into_iter()
+    .collect();
+    let query = parse_with_params(
+        "SELECT v FROM m WHERE host = $host AND n > $n OR x < $x OR b = $on",
+        &params,
+    )
+    .unwrap();
+    let Statement::Select(select) = &query.statements[0] else {
+        panic!("a SELECT");
+    };
+    assert_eq!(
+        select.condition,
+        Some(bin(
+            bin(
+                bin(
+                    bin(var("host"), Eq, string("a'b")),
+                    And,
+                    bin(var("n"), Gt, int(3))
+                ),
+                Or,
+                bin(var("x"), Lt, Expr::Literal(Literal::Float(1.5)))
+            ),
+            Or,
+            bin(var("b"), Eq, Expr::Literal(Literal::Boolean(true)))
+        ))
+    );
+    let missing = parse_with_params("SELECT v FROM m WHERE host = $other", &params).unwrap_err();
+    assert_eq!(missing.to_string(), "missing parameter: other");
+    assert_eq!(
+        parse("SELECT v FROM m WHERE host = $host")
+            .unwrap_err()
+            .to_string(),
+        "missing parameter: host"
+    );
+}

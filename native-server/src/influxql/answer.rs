@@ -112,7 +112,8 @@ impl Epoch {
     fn format(self, nanos: i64, zone: Option<Tz>) -> Json {
         let utc = chrono::DateTime::from_timestamp_nanos(nanos);
         match (self.0, zone) {
-            (Some(unit), _) => json!(nanos.div_euclid(unit)),
+            // Go's integer division, as 1.x: toward zero, also before 1970.
+            (Some(unit), _) => json!(nanos / unit),
             (None, None) => json!(rfc3339_nano(&utc)),
             (None, Some(zone)) => json!(rfc3339_nano(&utc.with_timezone(&zone))),
         }
@@ -421,8 +422,12 @@ mod tests {
         let s = Epoch::new(Some(linegate::Precision::Second));
         assert_eq!(
             Value::Time(-1).to_json(s, None),
-            json!(-1),
-            "floors like 1.x"
+            json!(0),
+            "toward zero, as 1.x"
+        );
+        assert_eq!(
+            Value::Time(-1_700_000_000_000_000_001).to_json(s, None),
+            json!(-1_700_000_000)
         );
         assert_eq!(
             Value::Time(1_500_000).to_json(Epoch(None), None),

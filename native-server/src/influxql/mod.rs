@@ -23,7 +23,7 @@ mod show;
 
 use arrow::array::RecordBatch;
 use datafusion::prelude::DataFrame;
-use linegate_influxql::Statement;
+use linegate_influxql::{Literal, Params, Statement};
 
 pub use answer::{batch, chunks, csv, results, Epoch, Series, StatementResult};
 
@@ -136,6 +136,42 @@ impl Run<'_> {
     }
 }
 
+/// The bound parameters of a request, from its `params` JSON object, as 1.x binds them:
+/// a number without fraction or exponent is an integer, any other a float; strings and
+/// booleans are themselves.
+pub fn bound_parameters(json: Option<&str>) -> Result<Params, QueryError> {
+    let Some(json) = json else {
+        return Ok(Params::new());
+    };
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
+        .map_err(|e| QueryError::Invalid(format!("error parsing query parameters: {e}")))?;
+    params_from_json(&object)
+}
+
+/// [`bound_parameters`] of an already parsed JSON object (a Flight ticket's `params`).
+pub fn params_from_json(
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Params, QueryError> {
+    use serde_json::Value as J;
+    object
+        .iter()
+        .map(|(name, value)| {
+            let literal = match value {
+                J::String(s) => Literal::String(s.clone()),
+                J::Bool(b) => Literal::Boolean(*b),
+                J::Number(n) => match n.as_i64() {
+                    Some(i) => Literal::Integer(i),
+                    None => Literal::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                other => return Err(QueryError::Invalid(format!(
+                    "error parsing query parameters: unable to bind parameter {name:?} to {other}"
+                ))),
+            };
+            Ok((name.clone(), literal))
+        })
+        .collect()
+}
+
 /// Parses and runs every statement of `q`. `Err` refuses the whole request before anything
 /// runs (a parse error, a `SELECT … INTO`, a statement the token may not run) or fails it
 /// (an unreadable file); statement errors are answered in their results.
@@ -143,9 +179,10 @@ pub async fn run(
     store: &Store,
     database: Option<&str>,
     q: &str,
+    params: &Params,
     access: &Access<'_>,
 ) -> Result<Vec<StatementResult>, QueryError> {
-    let parsed = linegate_influxql::parse(q)
+    let parsed = linegate_influxql::parse_with_params(q, params)
         .map_err(|e| QueryError::Invalid(format!("error parsing query: {e}")))?;
     let run = Run {
         store,
