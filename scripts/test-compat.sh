@@ -26,7 +26,7 @@ die() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # wait_up URL PID LOG SECONDS: until URL answers (any status below 500) or PID dies.
 wait_up() {
-  local url=$1 pid=$2 log=$3 n
+  local url=$1 pid=$2 log=$3 n code
   for n in $(seq $(($4 * 5))); do
     kill -0 "$pid" 2>/dev/null || { tail -n 40 "$log" >&2; die "process for $url exited"; }
     code=$(curl -s -o /dev/null -w '%{http_code}' "$url" 2>/dev/null || true)
@@ -163,6 +163,8 @@ step "differential run: the same line-protocol corpus to linegate and InfluxDB 1
 COMPAT_TARGET=server "$PY" tests/compat/differential.py "$SERVER" "$ADMIN" "http://127.0.0.1:$INFLUX_PORT" || status=1
 
 step "matrix (tests/compat/matrix.md, README.md)"
-"$PY" tests/compat/matrix.py build --seconds $((SECONDS - START)) ${COMPAT_SKIP_WORKER:+--no-worker} || status=1
+wrangler_version=$([ -n "$EDGE" ] && npx --no-install wrangler --version 2>/dev/null | tail -n1 || echo -)
+"$PY" tests/compat/matrix.py --seconds $((SECONDS - START)) --linegate "$("$LINEGATE_BIN" --version)" \
+  --wrangler "$wrangler_version" ${COMPAT_SKIP_WORKER:+--no-worker} || status=1
 echo "compat: finished in $((SECONDS - START)) s"
 exit "$status"

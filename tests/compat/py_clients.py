@@ -170,6 +170,9 @@ def influxdb3_python():
 
 # ---- aioinflux ----------------------------------------------------------------------------
 def aioinflux_client():
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Pandas/Numpy is not available")  # not needed here
     from aioinflux import InfluxDBClient
 
     name = version("aioinflux")
