@@ -159,12 +159,12 @@ def v1_query(url, db, q, auth, epoch="ns"):
     return json.loads(body)
 
 
-def sql_rows(url, db, q, auth):
-    """GET /api/v3/query_sql (format=json); rows with time converted to ns, nulls as None."""
+def sql_rows(url, db, q, auth, api="sql"):
+    """GET /api/v3/query_sql or query_influxql (format=json); rows with time in ns."""
     qs = urllib.parse.urlencode({"db": db, "q": q, "format": "json"})
-    status, _, body = request("GET", f"{url}/api/v3/query_sql?{qs}", headers={"Authorization": auth})
+    status, _, body = request("GET", f"{url}/api/v3/query_{api}?{qs}", headers={"Authorization": auth})
     if status != 200:
-        raise AssertionError(f"/api/v3/query_sql {q!r}: {status} {body[:300]!r}")
+        raise AssertionError(f"/api/v3/query_{api} {q!r}: {status} {body[:300]!r}")
     rows = json.loads(body)
     for r in rows:
         r["time"] = rfc3339_ns(r["time"])

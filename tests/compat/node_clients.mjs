@@ -144,6 +144,39 @@ async function nodeInflux() {
   }
 }
 
+/** The rest of node-influx's API that applications call: its README's start-up sequence
+ *  (getDatabaseNames, then createDatabase when missing), schema listings, placeholders. */
+async function nodeInfluxApi() {
+  const name = version('influx')
+  const db = `compat_node_api_${TARGET}`
+  const m = measurement('node_v1_api')
+  const pts = points('s')
+  const FT = Influx.FieldType
+  // CREATE DATABASE needs a token for every database: the target's admin token.
+  const influx = new Influx.InfluxDB({host: HOST, port: Number(PORT), database: db, username: 'compat',
+    password: env('COMPAT_ADMIN_TOKEN'), schema: [{measurement: m, tags: ['host', 'region'],
+      fields: {f: FT.FLOAT, i: FT.INTEGER, s: FT.STRING, b: FT.BOOLEAN}}]})
+  const cell = (read) => ({client: name, endpoint: '/write + /query', auth: 'Basic (username/password)',
+    gzip: 'off (not offered)', precision: 's', read})
+  await run({...cell('the answers\' values'), endpoint: '/ping, /query: getDatabaseNames, createDatabase, ' +
+    'getMeasurements, getSeries, showRetentionPolicies'}, async () => {
+    const hosts = await influx.ping(5000)
+    assert.ok(hosts[0].online, 'ping: offline')
+    if (!(await influx.getDatabaseNames()).includes(db)) await influx.createDatabase(db)
+    assert.ok((await influx.getDatabaseNames()).includes(db), 'created database not listed')
+    await influx.writePoints(pts.map((p) => ({measurement: m, tags: p.tags, fields: p.fields,
+      timestamp: String(p.t)})), {precision: 's'})
+    assert.deepEqual(await influx.getMeasurements(), [m])
+    assert.deepEqual((await influx.getSeries({measurement: m})).length, pts.length)
+    const rps = await influx.showRetentionPolicies()
+    assert.deepEqual(rps.map((r) => [r.name, r.default]), [['autogen', true]])
+  })
+  await run(cell('query with placeholders ($h → params=JSON)'), async () => {
+    const rows = await influx.query(`SELECT * FROM "${m}" WHERE host = $h`, {placeholders: {h: 'b'}})
+    assert.deepEqual(rows.map((r) => r.host), ['b'])
+  })
+}
+
 // ---- @influxdata/influxdb-client (v2) ------------------------------------------------------
 async function influxdbClientV2() {
   const name = version('@influxdata/influxdb-client')
@@ -241,7 +274,7 @@ async function influxdb3Client() {
   await reader.close()
 }
 
-for (const fn of [nodeInflux, influxdbClientV2, influxdb3Client]) {
+for (const fn of [nodeInflux, nodeInfluxApi, influxdbClientV2, influxdb3Client]) {
   console.log(`-- ${fn.name} (${TARGET})`)
   await fn()
 }

@@ -12,6 +12,7 @@ through the Worker), COMPAT_TARGET (server|worker), COMPAT_DB, COMPAT_RESULTS.
 import asyncio
 import importlib.metadata as md
 import itertools
+import json
 import sys
 import urllib.parse
 
@@ -78,6 +79,62 @@ def influxdb_python():
                precision="ms", read="/query (client.query)"), raw_lines)
 
 
+def influxdb_python_api():
+    """The rest of the client's API that applications call at start-up and when reading."""
+    from influxdb import InfluxDBClient
+
+    name = version("influxdb")
+    db = f"compat_py_api_{TARGET}"
+    # CREATE DATABASE needs a token for every database: the target's admin token.
+    client = InfluxDBClient(host=HOST, port=PORT, username="compat", password=env("COMPAT_ADMIN_TOKEN"),
+                            database=db)
+    pts = points("s")
+    m = measurement("py_v1_api")
+
+    def management():
+        assert client.ping(), "ping gave no version"
+        client.create_database(db)
+        client.create_database(db)  # exists already: still fine, as in 1.x
+        assert {"name": db} in client.get_list_database(), client.get_list_database()
+        assert client.write_points([{"measurement": m, "tags": p["tags"], "fields": p["fields"],
+                                     "time": p["t"]} for p in pts], time_precision="s")
+        assert client.get_list_measurements() == [{"name": m}], client.get_list_measurements()
+        want = sorted(f"{m},host={p['tags']['host']}" + (
+            f",region={p['tags']['region']}".replace(" ", "\\ ").replace(",1", "\\,1").replace("=x", "\\=x")
+            if "region" in p["tags"] else "") for p in pts)
+        assert client.get_list_series() == want, (client.get_list_series(), want)
+        rps = client.get_list_retention_policies()
+        assert [r["name"] for r in rps] == ["autogen"] and rps[0]["default"], rps
+
+    R.run(dict(client=name, endpoint="/query: ping, create_database (twice), get_list_database, "
+               "get_list_measurements, get_list_series, get_list_retention_policies", auth="Basic",
+               gzip="off", precision="s", read="the answers' values"), management)
+
+    def rows_of(result_sets):
+        return sorted((r for rs in result_sets for r in rs.get_points()), key=lambda r: (r["time"], r["host"]))
+
+    def post():
+        check_v1(rows_of([client.query(f'SELECT * FROM "{m}"', epoch="ns", method="POST")]),
+                 {"results": [client.query(f'SHOW FIELD KEYS FROM "{m}"', method="POST").raw]}, pts, "s")
+
+    def chunked():
+        # chunked=true: one JSON object per chunk of chunk_size rows, read as a stream.
+        sets = list(client.query(f'SELECT * FROM "{m}"', epoch="ns", chunked=True, chunk_size=1))
+        assert len(sets) == len(pts), f"{len(sets)} chunks for {len(pts)} rows"
+        check_v1(rows_of(sets), {"results": [client.query(f'SHOW FIELD KEYS FROM "{m}"').raw]}, pts, "s")
+
+    def bind_params():
+        # bind_params → `params={"h":"b"}` on /query (InfluxQL bound parameters, as in 1.x).
+        got = list(client.query(f'SELECT * FROM "{m}" WHERE host = $h', bind_params={"h": "b"},
+                                epoch="ns").get_points())
+        assert [r["host"] for r in got] == ["b"], got
+
+    for label, fn in (("query method=POST", post), ("query chunked=True chunk_size=1", chunked),
+                      ("query bind_params ($h → params=JSON)", bind_params)):
+        R.run(dict(client=name, endpoint="/write + /query", auth="Basic", gzip="off", precision="s",
+                   read=label), fn)
+
+
 # ---- influxdb-client (v2) -----------------------------------------------------------------
 def influxdb_client_v2():
     from influxdb_client import InfluxDBClient, Point, WritePrecision
@@ -107,6 +164,44 @@ def influxdb_client_v2():
 
         R.run(dict(client=name, endpoint="/api/v2/write", auth=auth, gzip="on" if gzip else "off",
                    precision=prec, read="/query (InfluxQL, urllib: the client reads only Flux)"), run)
+    # Batching (the write_api default): points buffered and flushed in batches of 2.
+    m = measurement("py_v2")
+    pts = points("ns", uint=True)
+
+    def batching():
+        from influxdb_client import WriteOptions
+
+        with InfluxDBClient(url=URL, token=TOKEN, org="", enable_gzip=True) as client:
+            with client.write_api(write_options=WriteOptions(batch_size=2, flush_interval=200,
+                                                             max_retries=0)) as write:
+                for p in pts:
+                    write.write(bucket=DB, record=Point.from_dict(
+                        {"measurement": m, "tags": p["tags"], "fields": p["fields"], "time": p["t"]},
+                        write_precision=WritePrecision.NS, field_types={"u": "uint"}))
+        read_back_v1(m, pts, "ns", f"Token {TOKEN}")
+
+    R.run(dict(client=name, endpoint="/api/v2/write (batching write_api, 2 points a batch)", auth="Token",
+               gzip="on", precision="ns", read="/query (InfluxQL, urllib: the client reads only Flux)"), batching)
+
+    # The asyncio client (aiohttp underneath, another HTTP stack).
+    m2 = measurement("py_v2")
+    pts2 = points("ms", uint=True)
+
+    async def write_async():
+        from influxdb_client.client.influxdb_client_async import InfluxDBClientAsync
+
+        async with InfluxDBClientAsync(url=URL, token=TOKEN, org="", enable_gzip=True) as client:
+            ok = await client.write_api().write(bucket=DB, record=[Point.from_dict(
+                {"measurement": m2, "tags": p["tags"], "fields": p["fields"], "time": p["t"]},
+                write_precision=WritePrecision.MS, field_types={"u": "uint"}) for p in pts2],
+                write_precision=WritePrecision.MS)
+            assert ok, "write returned False"
+        read_back_v1(m2, pts2, "ms", f"Token {TOKEN}")
+
+    R.run(dict(client=name + " (InfluxDBClientAsync)", endpoint="/api/v2/write", auth="Token",
+               gzip="on", precision="ms", read="/query (InfluxQL, urllib: the client reads only Flux)"),
+          lambda: asyncio.run(write_async()))
+
     # The client's own query API is Flux (POST /api/v2/query), which linegate does not serve:
     # recorded as n/a once the server is seen refusing it (a success would be news).
     with InfluxDBClient(url=URL, token=TOKEN, org="") as client:
@@ -201,25 +296,49 @@ def aioinflux_client():
               lambda: asyncio.run(cell(kw, m, pts, chunked)))
 
 
-def sql_check():
-    """/api/v3/query_sql through the target over urllib: the read path of SQL-over-HTTP users."""
-    m = measurement("sql")
-    pts = points("s", uint=True)
+def raw_http():
+    """Plain HTTP (urllib) for what no client above covers: `u`/`p` query parameters (1.x
+    style, on /write and /query), and the v3 HTTP query APIs (SQL and InfluxQL, JSON)."""
     from common import request
 
-    def run():
-        body = "\n".join(line(m, p) for p in pts).encode()
-        status, _, text = request("POST", f"{URL}/api/v3/write_lp?db={DB}&precision=second", body,
-                                  {"Authorization": f"Bearer {TOKEN}"}, gzip=True)
+    def up():
+        m = measurement("raw_up")
+        pts = points("ms", uint=True)
+        qs = urllib.parse.urlencode({"db": DB, "precision": "ms", "u": "compat", "p": TOKEN})
+        status, _, text = request("POST", f"{URL}/write?{qs}", "\n".join(line(m, p) for p in pts).encode())
         assert status == 204, (status, text)
-        check_sql(sql_rows(URL, DB, f'SELECT * FROM "{m}"', f"Bearer {TOKEN}"), pts, "s")
 
-    R.run(dict(client="urllib (Python stdlib)", endpoint="/api/v3/write_lp", auth="Bearer",
-               gzip="on", precision="second", read="/api/v3/query_sql (JSON)"), run)
+        def query(q):
+            qs = urllib.parse.urlencode({"db": DB, "q": q, "epoch": "ns", "u": "compat", "p": TOKEN})
+            status, _, text = request("GET", f"{URL}/query?{qs}")
+            assert status == 200, (status, text)
+            return json.loads(text)
+
+        check_v1(v1_rows(query(f'SELECT * FROM "{m}"')), query(f'SHOW FIELD KEYS FROM "{m}"'), pts, "ms")
+
+    R.run(dict(client="urllib (Python stdlib)", endpoint="/write", auth="u/p query parameters",
+               gzip="off", precision="ms", read="/query (u/p query parameters)"), up)
+
+    for api in ("sql", "influxql"):
+        m = measurement(f"raw_{api}")
+        pts = points("s", uint=True)
+
+        def v3(api=api, m=m, pts=pts):
+            body = "\n".join(line(m, p) for p in pts).encode()
+            status, _, text = request("POST", f"{URL}/api/v3/write_lp?db={DB}&precision=second", body,
+                                      {"Authorization": f"Bearer {TOKEN}"}, gzip=True)
+            assert status == 204, (status, text)
+            rows = sql_rows(URL, DB, f'SELECT * FROM "{m}"', f"Bearer {TOKEN}", api=api)
+            for r in rows:
+                r.pop("iox::measurement", None)
+            check_sql(rows, pts, "s")
+
+        R.run(dict(client="urllib (Python stdlib)", endpoint="/api/v3/write_lp", auth="Bearer",
+                   gzip="on", precision="second", read=f"/api/v3/query_{api} (JSON)"), v3)
 
 
 if __name__ == "__main__":
-    for fn in (influxdb_python, influxdb_client_v2, influxdb3_python, aioinflux_client, sql_check):
+    for fn in (influxdb_python, influxdb_python_api, influxdb_client_v2, influxdb3_python, aioinflux_client, raw_http):
         print(f"-- {fn.__name__} ({TARGET})", flush=True)
         fn()
     sys.exit(1 if R.failed else 0)
