@@ -10,7 +10,8 @@
 #      influxd 1.6.7, each on a free port from the OS; stops them on exit.
 #   3. Every client runs against the server and against the Worker (tests/compat/py_clients.py,
 #      node_clients.mjs, influx_cli.py), then Telegraf's shapes (telegraf.py), then the
-#      differential run (differential.py, documented differences in tests/compat/DIFFERENCES.md).
+#      differential run (differential.py, documented differences in tests/compat/DIFFERENCES.md;
+#      the Worker must store exactly what the server stores).
 #   4. tests/compat/matrix.py builds the matrix from every cell's result; any failing cell fails
 #      the run (exit 1).
 #
@@ -159,8 +160,9 @@ if [ -n "$EDGE" ]; then
   COMPAT_PHASE=storage-up "$PY" tests/compat/telegraf.py spool-replay || status=1
 fi
 
-step "differential run: the same line-protocol corpus to linegate and InfluxDB 1.6.7"
-COMPAT_TARGET=server "$PY" tests/compat/differential.py "$SERVER" "$ADMIN" "http://127.0.0.1:$INFLUX_PORT" || status=1
+step "differential run: the same line-protocol corpus to linegate, InfluxDB 1.6.7 (and through the Worker)"
+COMPAT_TARGET=server "$PY" tests/compat/differential.py "$SERVER" "$ADMIN" "http://127.0.0.1:$INFLUX_PORT" \
+  ${EDGE:+"$EDGE" "$EDGE_ADMIN"} || status=1
 
 step "matrix (tests/compat/matrix.md, README.md)"
 wrangler_version=$([ -n "$EDGE" ] && npx --no-install wrangler --version 2>/dev/null | tail -n1 || echo -)

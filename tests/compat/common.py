@@ -224,7 +224,7 @@ class Results:
         self.add(cell, status, detail)
 
     def add(self, cell, status, detail=""):
-        cell = {"target": self.target, **cell, "status": status, "detail": detail}
+        cell = {"target": self.target, **cell, "status": status, "detail": detail}  # cell may name its target
         if status == "fail":
             self.failed += 1
         with open(self.path, "a") as f:
