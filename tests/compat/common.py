@@ -219,12 +219,15 @@ class Results:
         except Exception as e:  # every failure becomes a failing cell with its reason
             status = "fail"
             detail = f"{type(e).__name__}: {e}"[:600]
+            if "bug" in cell:  # a known server bug: the cell stays failing and says which
+                detail = f"{cell['bug']} — {detail}"
             if os.environ.get("COMPAT_VERBOSE"):
                 traceback.print_exc()
         self.add(cell, status, detail)
 
     def add(self, cell, status, detail=""):
         cell = {"target": self.target, **cell, "status": status, "detail": detail}  # cell may name its target
+        cell.pop("bug", None)
         if status == "fail":
             self.failed += 1
         with open(self.path, "a") as f:

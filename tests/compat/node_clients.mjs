@@ -87,9 +87,11 @@ async function run(cell, fn) {
   } catch (e) {
     status = 'fail'
     detail = `${e.code ? `${e.code}: ` : ''}${e.message ?? e}`.slice(0, 600)
+    if (cell.bug) detail = `${cell.bug} — ${detail}` // a known server bug: still failing, named
     failed++
   }
-  record(cell, status, detail)
+  const {bug: _, ...rest} = cell
+  record(rest, status, detail)
 }
 function record(cell, status, detail = '') {
   const row = {target: TARGET, ...cell, status, detail}
@@ -171,7 +173,8 @@ async function nodeInfluxApi() {
     const rps = await influx.showRetentionPolicies()
     assert.deepEqual(rps.map((r) => [r.name, r.default]), [['autogen', true]])
   })
-  await run(cell('query with placeholders ($h → params=JSON)'), async () => {
+  await run({...cell('query with placeholders ($h → params=JSON)'),
+    bug: 'linegate bug: /query ignores `params` (InfluxQL bound parameters, which InfluxDB 1.x binds)'}, async () => {
     const rows = await influx.query(`SELECT * FROM "${m}" WHERE host = $h`, {placeholders: {h: 'b'}})
     assert.deepEqual(rows.map((r) => r.host), ['b'])
   })
