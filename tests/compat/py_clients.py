@@ -112,6 +112,24 @@ def influxdb_python_api():
                "get_list_measurements, get_list_series, get_list_retention_policies", auth="Basic",
                gzip="off", precision="s", read="the answers' values"), management)
 
+    def retention_policy():
+        # A retention policy of 7 days: points of the last hour, written with retention_policy=,
+        # read back by the fully qualified name, as 1.x applications do.
+        client.create_retention_policy("week", "7d", 1, database=db)
+        assert "week" in [r["name"] for r in client.get_list_retention_policies(db)]
+        t0 = (int(__import__("time").time()) - 3600)
+        rp_pts = [dict(p, t=t0 + k) for k, p in enumerate(points("s"))]
+        assert client.write_points([{"measurement": m, "tags": p["tags"], "fields": p["fields"],
+                                     "time": p["t"]} for p in rp_pts], time_precision="s",
+                                   retention_policy="week")
+        rows = sorted(client.query(f'SELECT * FROM "{db}"."week"."{m}"', epoch="ns").get_points(),
+                      key=lambda r: (r["time"], r["host"]))
+        check_v1(rows, {"results": [client.query(f'SHOW FIELD KEYS FROM "{db}"."week"."{m}"').raw]},
+                 rp_pts, "s")
+
+    R.run(dict(client=name, endpoint="/query CREATE RETENTION POLICY; /write?rp=week", auth="Basic",
+               gzip="off", precision="s", read='/query SELECT … FROM "db"."week"."m"'), retention_policy)
+
     def rows_of(result_sets):
         return sorted((r for rs in result_sets for r in rs.get_points()), key=lambda r: (r["time"], r["host"]))
 
