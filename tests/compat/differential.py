@@ -283,7 +283,7 @@ def main():
     Results().add(dict(client=f"differential vs InfluxDB 1.6.7 ({len(cases)} cases, tests/compat/differential.md)",
                        endpoint="/write (one request per case line or batch)", auth="Bearer / none",
                        gzip="off", precision="ns, n, u, us, ms, s, m, h, unknown",
-                       read=f"/query SELECT * + SHOW FIELD KEYS: {agree} agree, {docs} documented differences"),
+                       read=f"/query SELECT * (epoch ns, u, ms, s, m, h, RFC3339) + SHOW FIELD KEYS: {agree} agree, {docs} documented differences"),
                   "fail" if detail else "pass", detail)
     if edge:
         Results().add(dict(client=f"differential: Worker vs server ({len(cases)} cases)",

@@ -16,7 +16,7 @@ import json
 import sys
 import urllib.parse
 
-from common import (Results, basic, check_sql, check_v1, env, expected, line, points, sql_rows,
+from common import (Results, check_sql, check_v1, env, line, points, sql_rows,
                     v1_query, v1_rows)
 
 URL, TOKEN, DB = env("COMPAT_URL"), env("COMPAT_TOKEN"), env("COMPAT_DB")
