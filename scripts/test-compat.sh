@@ -15,7 +15,8 @@
 #   4. tests/compat/matrix.py builds the matrix from every cell's result; any failing cell fails
 #      the run (exit 1).
 #
-# Env: LINEGATE_BIN (default target/debug/linegate), KEEP_COMPAT=1 keeps the work directory,
+# Env: LINEGATE_BIN (default target/debug/linegate), KEEP_COMPAT=1 keeps the work directory
+#      (after a failure only its logs and results.jsonl are kept),
 #      COMPAT_SKIP_WORKER=1 runs without the Worker (its cells are then reported as not run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,8 +84,13 @@ cleanup() {
   stop_pid "$EDGE_PID" group
   stop_pid "$LG_PID"
   stop_pid "$INFLUX"
-  if [ "$rc" != 0 ] || [ "${KEEP_COMPAT:-}" = 1 ]; then
+  if [ "${KEEP_COMPAT:-}" = 1 ]; then
     echo "(logs and data kept in $WORK)"
+  elif [ "$rc" != 0 ]; then
+    # The logs and the cells' results are kept to look at; the databases are not.
+    rm -rf "$WORK/data" "$WORK/influxd/data" "$WORK/influxd/wal" "$WORK/influxd/meta" "$WORK/edge-state" \
+      "$WORK/xdg-config" "$WORK/xdg-cache"
+    echo "(logs and results kept in $WORK)"
   else
     rm -rf "$WORK"
   fi
@@ -122,7 +128,7 @@ if [ "${COMPAT_SKIP_WORKER:-}" != 1 ]; then
   setsid npx --no-install wrangler dev --ip 127.0.0.1 --port "$EDGE_PORT" \
     --inspector-port "$(free_port)" --persist-to "$PERSIST" --test-scheduled \
     --show-interactive-dev-session=false --var "UPSTREAM_URL:$SERVER" --var "UPSTREAM_TOKEN:$ADMIN" \
-    --var AUTH_MODE:kv --var RETRY_BUDGET_MS:1500 >"$WORK/wrangler.log" 2>&1 < /dev/null &
+    --var AUTH_MODE:kv --var RETRY_BUDGET_MS:1500 >>"$WORK/wrangler.log" 2>&1 < /dev/null &
   EDGE_PID=$!
   wait_up "$EDGE/ping" "$EDGE_PID" "$WORK/wrangler.log" 600
 fi
