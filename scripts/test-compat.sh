@@ -70,7 +70,7 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/linegate-compat.XXXXXX")
 export COMPAT_RESULTS=$WORK/results.jsonl
 : > "$COMPAT_RESULTS"
-LG_PID= EDGE_PID= INFLUX=
+LG_PID= LG2_PID= EDGE_PID= INFLUX=
 stop_pid() { # SIGTERM, then SIGKILL after 10 s; $2 = "group" for a process group
   local pid=$1 target=$1
   [ -n "$pid" ] || return 0
@@ -83,12 +83,13 @@ cleanup() {
   local rc=$?
   stop_pid "$EDGE_PID" group
   stop_pid "$LG_PID"
+  stop_pid "$LG2_PID"
   stop_pid "$INFLUX"
   if [ "${KEEP_COMPAT:-}" = 1 ]; then
     echo "(logs and data kept in $WORK)"
   elif [ "$rc" != 0 ]; then
     # The logs and the cells' results are kept to look at; the databases are not.
-    rm -rf "$WORK/data" "$WORK/influxd/data" "$WORK/influxd/wal" "$WORK/influxd/meta" "$WORK/edge-state" \
+    rm -rf "$WORK/data" "$WORK/data-2" "$WORK/influxd/data" "$WORK/influxd/wal" "$WORK/influxd/meta" "$WORK/edge-state" \
       "$WORK/xdg-config" "$WORK/xdg-cache"
     echo "(logs and results kept in $WORK)"
   else
@@ -165,6 +166,16 @@ if [ -n "$EDGE" ]; then
   start_native
   COMPAT_PHASE=storage-up "$PY" tests/compat/telegraf.py spool-replay || status=1
 fi
+
+step "a second server with a tiny write buffer: Telegraf's retry after 503 + Retry-After"
+LG2_PORT=$(free_port)
+echo "$ADMIN" > "$WORK/admin-token-2"
+"$LINEGATE_BIN" serve --http-bind "127.0.0.1:$LG2_PORT" --data-dir "$WORK/data-2" --admin-token-file "$WORK/admin-token-2" \
+  --max-buffer-mib 1 --persist-buffer-mib 100 --persist-interval-secs 5 >"$WORK/linegate-2.log" 2>&1 &
+LG2_PID=$!
+wait_up "http://127.0.0.1:$LG2_PORT/ping" "$LG2_PID" "$WORK/linegate-2.log" 60
+COMPAT_TARGET=server COMPAT_URL=http://127.0.0.1:$LG2_PORT COMPAT_TOKEN=$ADMIN "$PY" tests/compat/telegraf.py retry-503 || status=1
+stop_pid "$LG2_PID"; LG2_PID=
 
 step "differential run: the same line-protocol corpus to linegate, InfluxDB 1.6.7 (and through the Worker)"
 COMPAT_TARGET=server "$PY" tests/compat/differential.py "$SERVER" "$ADMIN" "http://127.0.0.1:$INFLUX_PORT" \

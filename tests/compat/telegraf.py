@@ -15,7 +15,8 @@ its outputs.influxdb and outputs.influxdb_v2 plugins, with what Telegraf does on
 
 Subcommands: (none) every check against $COMPAT_URL; `spool-write` / `spool-replay` (Worker
 only): a write while storage is down is spooled (204), then replayed by the cron once storage
-is back, and then readable.
+is back, and then readable; `retry-503` (a server with a tiny write buffer): 503 + Retry-After,
+retried as Telegraf does, every point stored once.
 """
 
 import json
@@ -185,9 +186,42 @@ def checks():
 
     R.add(dict(client=CLIENT, endpoint="429 / 503 → retry", auth="-", gzip="-",
                precision="-", read="-"), "n/a",
-          "not forced here: the server answers 503 + Retry-After only when its write buffer stays "
-          "full for 2 s, never 429; the Worker answers 503 only when storage and its R2 spool "
-          "both fail (storage down alone: the spool check, 204)")
+          "429 is never sent; the server's 503 is forced on a second server (retry-503 row); the "
+          "Worker answers 503 only when storage and its R2 spool both fail, not forced here "
+          "(storage down alone: the spool rows, 204)")
+
+
+def retry_503():
+    """Against a server whose write buffer is tiny (--max-buffer-mib 1, persisted every 5 s):
+    batches are refused with 503 + Retry-After while the buffer is full; Telegraf waits
+    Retry-After and sends the same batch again. Every point must end up stored exactly once."""
+    m, batches, per = f"tg_retry_{TARGET}", 3, 20_000
+    seen = []
+
+    def run():
+        for b in range(batches):
+            body = "".join(f"{m},host=h{k % 50} n={b * per + k}i,pad=\"{'x' * 100}\" {T0 + b * per + k}\n"
+                           for k in range(per)).encode()
+            deadline = time.time() + 60
+            while True:
+                status, headers, text = post("/api/v2/write?bucket=telegraf_retry&org=", body, v2_headers(), True)
+                seen.append(status)
+                if status == 204:
+                    break
+                assert status == 503, (status, text[:200])
+                retry_after = headers.get("Retry-After")
+                assert retry_after and retry_after.isdigit(), f"503 without Retry-After: {headers.items()}"
+                assert time.time() < deadline, "still 503 after 60 s"
+                time.sleep(int(retry_after))
+        assert 503 in seen, f"the buffer never filled (answers {seen}): nothing was retried"
+        got = v1_rows(v1_query(URL, "telegraf_retry", f'SELECT count(n), sum(n) FROM "{m}"', f"Token {TOKEN}"))
+        n = batches * per
+        assert (got[0]["count"], got[0]["sum"]) == (n, n * (n - 1) // 2), got
+
+    R.run(dict(client=CLIENT, endpoint="/api/v2/write, buffer full → 503 + Retry-After → same batch again",
+               auth="Token", gzip="on", precision="ns (none sent)",
+               read="count() and sum(): every point once"), run)
+    print(f"    answers: {seen}")
 
 
 SPOOL_M = "tg_spooled"
@@ -223,5 +257,5 @@ def spool_replay():
 
 
 if __name__ == "__main__":
-    {"spool-write": spool_write, "spool-replay": spool_replay}.get(sys.argv[1] if len(sys.argv) > 1 else "", checks)()
+    {"spool-write": spool_write, "spool-replay": spool_replay, "retry-503": retry_503}.get(sys.argv[1] if len(sys.argv) > 1 else "", checks)()
     sys.exit(1 if R.failed else 0)
