@@ -162,9 +162,9 @@ if [ -n "$EDGE" ]; then
   run_target worker "$EDGE" "$EDGE_TOKEN" "$EDGE_ADMIN"
   step "Worker with storage stopped: Telegraf's write is spooled (204), replayed by the cron"
   stop_pid "$LG_PID"; LG_PID=
-  COMPAT_PHASE=storage-down "$PY" tests/compat/telegraf.py spool-write || status=1
+  "$PY" tests/compat/telegraf.py spool-write || status=1
   start_native
-  COMPAT_PHASE=storage-up "$PY" tests/compat/telegraf.py spool-replay || status=1
+  "$PY" tests/compat/telegraf.py spool-replay || status=1
 fi
 
 step "a second server with a tiny write buffer: Telegraf's retry after 503 + Retry-After"
