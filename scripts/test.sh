@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what it needs, then formatting and lints,
 # native tests (the server's integration and SIGKILL crash tests among them), the wasm tests
-# under Node, the browser page in headless Chromium, and a short fuzzing run.
+# under Node, the browser page in headless Chromium, the compatibility suite with real clients,
+# and a short fuzzing run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -67,6 +68,9 @@ LINEGATE_BIN=target/debug/linegate scripts/test-s3.sh
 
 step "Arrow Flight: influxdb3-python, the ADBC Flight SQL driver and @influxdata/influxdb3-client"
 LINEGATE_BIN=target/debug/linegate scripts/test-flight.sh
+
+step "compatibility: real v1/v2/v3 clients (server and Worker), Telegraf's requests, InfluxDB 1.6.7 differential"
+LINEGATE_BIN=target/debug/linegate scripts/test-compat.sh
 
 if [ -d fuzz ]; then
   step "fuzz targets (short run)"
