@@ -212,18 +212,9 @@ def outcome(server, db, c):
     return {"statuses": statuses, "stored": stored}, errors
 
 
-# Differences that are linegate bugs (reported, not decided): they stay failing until fixed; the
-# note only makes the failing cell say what is wrong.
-EPOCH_BUG = ("linegate bug: /query with epoch=u|ms|s|m|h rounds times before 1970 down (toward "
-             "-inf), InfluxDB 1.x truncates toward zero: -1700000000000000001 ns at epoch=s is "
-             "-1700000001 on linegate, -1700000000 on 1.6.7")
-BUGS = {
-    "time-negative": EPOCH_BUG,
-    "time-negative-not-whole": EPOCH_BUG,
-    "time-int64-min+2": EPOCH_BUG,
-    "comma-after-fields": "linegate bug: `m v=1, T` (a trailing comma after the field set) is "
-                          "stored as v=1; InfluxDB 1.6.7 (`invalid field format`) and 3.x reject it",
-}
+# Differences that are linegate bugs (reported, not decided) stay failing until fixed; a note
+# here makes the failing cell say what is wrong. None are open.
+BUGS = {}
 
 
 def documented():
