@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
+CARGO_DENY_VERSION=0.20.2
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -21,6 +22,11 @@ fi
 if ! command -v cargo-fuzz >/dev/null; then
   step "cargo install cargo-fuzz"
   cargo install cargo-fuzz --locked || cargo install cargo-fuzz
+fi
+
+if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VERSION" ]; then
+  step "cargo install cargo-deny $CARGO_DENY_VERSION"
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --force
 fi
 
 if ! command -v node >/dev/null; then
