@@ -57,6 +57,9 @@ influx_cli_against_linegate() {
 }
 influx_cli_against_linegate
 
+step "disk full: 507 on a small tmpfs, nothing corrupted, writes resume when space returns"
+LINEGATE_BIN=target/debug/linegate scripts/test-disk-full.sh
+
 step "wasm-bindgen tests under Node"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown -p linegate-wasm --test wasm

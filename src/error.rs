@@ -73,6 +73,9 @@ pub enum WriteError {
         /// Seconds for `Retry-After`.
         retry_after: u32,
     },
+    /// Storage is out of space (507): nothing of the write was stored, and writes are taken
+    /// again once space returns. The message says what is full.
+    InsufficientStorage(String),
     /// A failure inside the server; the message names no secret.
     Internal(String),
 }
@@ -97,6 +100,7 @@ impl WriteError {
             WriteError::UnsupportedEncoding(_) => 415,
             WriteError::Internal(_) => 500,
             WriteError::Unavailable { .. } => 503,
+            WriteError::InsufficientStorage(_) => 507,
         }
     }
 
@@ -162,7 +166,9 @@ impl WriteError {
     pub fn message(&self, endpoint: Endpoint) -> String {
         let v2 = endpoint == Endpoint::V2;
         match self {
-            WriteError::InvalidParameter(m) | WriteError::Internal(m) => m.clone(),
+            WriteError::InvalidParameter(m)
+            | WriteError::Internal(m)
+            | WriteError::InsufficientStorage(m) => m.clone(),
             WriteError::MalformedAuthorization => "Authorization header was malformed, the request was not in the form of 'Authorization: <auth-scheme> <token>', supported auth-schemes are Bearer, Token and Basic".into(),
             WriteError::Unauthenticated if v2 => "unauthorized access".into(),
             WriteError::Unauthenticated => "the request was not authenticated".into(),
@@ -224,7 +230,8 @@ pub fn v2_code(status: u16) -> &'static str {
         413 => "request too large",
         415 => "unsupported media type",
         422 => "unprocessable entity",
-        503 => "unavailable",
+        // 2.x has no code of its own for 507; "unavailable" tells clients to retry later.
+        503 | 507 => "unavailable",
         _ if status < 500 => "invalid",
         _ => "internal error",
     }
@@ -486,6 +493,11 @@ mod tests {
                 "unavailable",
             ),
             (WriteError::Internal(String::new()), 500, "internal error"),
+            (
+                WriteError::InsufficientStorage("full".into()),
+                507,
+                "unavailable",
+            ),
         ];
         for (e, status, code) in cases {
             assert_eq!(e.status(), status, "{e:?}");

@@ -25,7 +25,7 @@ use crate::dedup;
 use crate::last;
 use crate::metrics::Metrics;
 use crate::persist::{self, Manifest, ParquetFile};
-use crate::wal::{self, Entry, Wal};
+use crate::wal::{self, Entry, Wal, WalError};
 
 /// Tuning of the store.
 #[derive(Debug, Clone)]
@@ -132,6 +132,14 @@ pub struct Store {
     drained: Notify,
     /// The persister task, stopped at shutdown before the runtime goes away.
     persister: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// Whether an I/O error means the disk (or the user's quota) is full.
+fn is_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -267,6 +275,9 @@ impl Store {
             })
             .map_err(|e| match e {
                 AdmitError::Line(line) => WriteError::Line(line),
+                AdmitError::Io(e) if is_full(&e) => WriteError::InsufficientStorage(format!(
+                    "the data directory is full ({e}): the write was not stored; free space and retry"
+                )),
                 AdmitError::Io(e) => {
                     WriteError::Internal(format!("saving the catalog failed: {e}"))
                 }
@@ -324,7 +335,10 @@ impl Store {
         self.wal
             .append(head, body, !request.params.no_sync, apply)
             .await
-            .map_err(|e| WriteError::Internal(e.0))?;
+            .map_err(|e| match e {
+                WalError::Full(message) => WriteError::InsufficientStorage(message),
+                WalError::Failed(message) => WriteError::Internal(message),
+            })?;
         if lock(&self.buffers).active.bytes >= self.config.persist_bytes {
             self.wake.notify_one();
         }
@@ -665,7 +679,7 @@ impl Store {
                     lock(&freeze).freeze(closed);
                 }))
                 .await
-                .map_err(|e| e.0)?;
+                .map_err(|e| e.message().to_owned())?;
         }
         loop {
             let next = lock(&buffers).frozen.first().cloned();

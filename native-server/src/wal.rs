@@ -270,8 +270,24 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Why an append was not acknowledged.
-#[derive(Debug, Clone)]
-pub struct WalError(pub String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalError {
+    /// The disk is full: this append was not written (the segment is as it was before it),
+    /// and appends are taken again once there is room.
+    Full(String),
+    /// The log takes no more appends: an I/O error left the segment's tail unknown, or the
+    /// log stopped.
+    Failed(String),
+}
+
+impl WalError {
+    /// What went wrong, for the client and the log.
+    pub fn message(&self) -> &str {
+        match self {
+            WalError::Full(m) | WalError::Failed(m) => m,
+        }
+    }
+}
 
 /// A hook run on the log thread.
 pub type Hook = Box<dyn FnOnce() + Send>;
@@ -313,6 +329,7 @@ impl Wal {
             dir: dir.to_owned(),
             file,
             segment: next_segment,
+            written: 0,
             failed: None,
             metrics,
         };
@@ -340,10 +357,10 @@ impl Wal {
         };
         self.ops
             .send(Op::Append(append))
-            .map_err(|_| WalError("the write-ahead log is closed".into()))?;
+            .map_err(|_| WalError::Failed("the write-ahead log is closed".into()))?;
         outcome
             .await
-            .map_err(|_| WalError("the write-ahead log stopped".into()))?
+            .map_err(|_| WalError::Failed("the write-ahead log stopped".into()))?
     }
 
     /// Closes the current segment and starts the next one; `then` runs on the log thread in
@@ -352,10 +369,10 @@ impl Wal {
         let (done, outcome) = oneshot::channel();
         self.ops
             .send(Op::Rotate(then, done))
-            .map_err(|_| WalError("the write-ahead log is closed".into()))?;
+            .map_err(|_| WalError::Failed("the write-ahead log is closed".into()))?;
         outcome
             .await
-            .map_err(|_| WalError("the write-ahead log stopped".into()))?
+            .map_err(|_| WalError::Failed("the write-ahead log stopped".into()))?
     }
 
     /// Syncs and stops the log thread (after every append sent before).
@@ -380,6 +397,8 @@ struct LogThread {
     dir: PathBuf,
     file: File,
     segment: u64,
+    /// Bytes of the open segment written whole (a failed append is cut back to this).
+    written: u64,
     /// Set after an I/O error: the segment's tail is unknown, so nothing more is accepted.
     failed: Option<String>,
     metrics: Arc<Metrics>,
@@ -415,7 +434,7 @@ impl LogThread {
 
     fn write(&mut self, append: Append, waiting: &mut Vec<Waiting>) {
         if let Some(reason) = &self.failed {
-            let _ = append.done.send(Err(WalError(reason.clone())));
+            let _ = append.done.send(Err(WalError::Failed(reason.clone())));
             return;
         }
         let written = self
@@ -423,12 +442,10 @@ impl LogThread {
             .write_all(&append.head)
             .and_then(|()| self.file.write_all(&append.body));
         if let Err(e) = written {
-            self.fail(format!("write-ahead log write failed: {e}"));
-            let _ = append
-                .done
-                .send(Err(WalError(self.failed.clone().unwrap_or_default())));
+            let _ = append.done.send(Err(self.write_failed(e)));
             return;
         }
+        self.written += (append.head.len() + append.body.len()) as u64;
         self.metrics
             .wal_bytes(append.head.len() + append.body.len());
         if append.sync {
@@ -463,7 +480,7 @@ impl LogThread {
                     let _ = done.send(Ok(()));
                 }
                 Err(reason) => {
-                    let _ = done.send(Err(WalError(reason.clone())));
+                    let _ = done.send(Err(WalError::Failed(reason.clone())));
                 }
             }
         }
@@ -471,7 +488,7 @@ impl LogThread {
 
     fn rotate(&mut self, then: RotateHook) -> Result<(), WalError> {
         if let Some(reason) = &self.failed {
-            return Err(WalError(reason.clone()));
+            return Err(WalError::Failed(reason.clone()));
         }
         let next = self.segment + 1;
         let rotated = self
@@ -483,14 +500,38 @@ impl LogThread {
                 let closed = self.segment;
                 self.file = file;
                 self.segment = next;
+                self.written = 0;
                 then(closed);
                 Ok(())
             }
             Err(e) => {
                 self.fail(format!("write-ahead log rotation failed: {e}"));
-                Err(WalError(self.failed.clone().unwrap_or_default()))
+                Err(WalError::Failed(self.failed.clone().unwrap_or_default()))
             }
         }
+    }
+
+    /// After a failed write: with the disk full, the partial record is cut off and the log
+    /// goes on (the append is refused, later ones may fit); any other error, or a cut that
+    /// fails, leaves the tail unknown and stops the log.
+    fn write_failed(&mut self, e: io::Error) -> WalError {
+        let full = matches!(
+            e.kind(),
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+        );
+        if full {
+            match self.file.set_len(self.written) {
+                Ok(()) => {
+                    tracing::warn!(error = %e, "write-ahead log: disk full, write refused");
+                    return WalError::Full(format!(
+                        "the data directory is full ({e}): the write was not stored; free space and retry"
+                    ));
+                }
+                Err(cut) => tracing::error!(error = %cut, "cutting a failed append off failed"),
+            }
+        }
+        self.fail(format!("write-ahead log write failed: {e}"));
+        WalError::Failed(self.failed.clone().unwrap_or_default())
     }
 
     fn fail(&mut self, reason: String) {

@@ -163,9 +163,11 @@ pub fn params_from_json(
                     Some(i) => Literal::Integer(i),
                     None => Literal::Float(n.as_f64().unwrap_or(f64::NAN)),
                 },
-                other => return Err(QueryError::Invalid(format!(
+                other => {
+                    return Err(QueryError::Invalid(format!(
                     "error parsing query parameters: unable to bind parameter {name:?} to {other}"
-                ))),
+                )))
+                }
             };
             Ok((name.clone(), literal))
         })
