@@ -8,7 +8,32 @@ cd "$(dirname "$0")"
 scanner=corpus/scanner
 request=corpus/request
 influxql=corpus/influxql
-mkdir -p "$scanner" "$request" "$influxql"
+credentials=corpus/credentials
+params=corpus/params
+gzip=corpus/gzip
+mkdir -p "$scanner" "$request" "$influxql" "$credentials" "$params" "$gzip"
+
+# ---- credentials: byte 0 (bits 0-1 path, 0x04 query, 0x08 header), query 0xFF header.
+c() { local name=$1; shift; printf "$@" > "$credentials/seed-$name"; }
+c bearer    '\x0b\xffBearer apiv3_abc'
+c token     '\x08\xffToken my-token'
+c basic     '\x0a\xffBasic dXNlcjp0b2tlbg=='
+c basic-bad '\x0a\xffBasic !!!'
+c up        '\x04u=me&p=secret'
+c up-query  '\x05db=d&u=me&p=s%%20x&q=SELECT'
+c both      '\x0c\x70=a\xffToken b'
+c lower     '\x08\xffbearer x'
+
+# ---- params: byte 0 (bit 0: JSON body instead of a form), query 0xFF body.
+p() { local name=$1; shift; printf "$@" > "$params/seed-$name"; }
+p v1        '\x00db=home&rp=autogen&precision=s&u=x&p=y&consistency=one\xff'
+p v2        '\x00org=o&bucket=b/weekly&precision=ms&orgID=1\xff'
+p v3        '\x00db=d&precision=auto&accept_partial=false&no_sync=true\xff'
+p query     '\x00db=d&q=SELECT%%201&epoch=ms&chunked=true&chunk_size=10&params=%%7B%%22h%%22%%3A1%%7D\xff'
+p form      '\x00db=d\xffq=SHOW+DATABASES&rp=x'
+p json      '\x01\xff{"db":"d","q":"SELECT 1","format":"csv","params":{"a":"b"}}'
+p twice     '\x00db=a&db=b&q=x\xff'
+p bad       '\x00db=&precision=xs&q=%%ZZ\xff'
 
 # ---- influxql: the statements of the InfluxQL corpus, one seed each.
 n=0
@@ -62,5 +87,11 @@ gz gzip-multi '\x58\xaadb=d\xff\xff GZIP \xff' sh -c \
 # A member whose trailer is corrupt (the CRC bytes flipped).
 gz gzip-badcrc '\x58\x00db=d\xff\xffgzip\xff' sh -c \
   "printf 'a v=1\n' | gzip -c -n | head -c -8; printf '\000\000\000\000\006\000\000\000'"
+
+# ---- gzip: byte 0 (bit 7: compress the body first; bits 0-1: cuts), bytes 1-3 cut points.
+printf '\x83\x40\x80\xc0cpu,host=a v=1 1700000000\n' > "$gzip/seed-roundtrip"
+{ printf '\x02\x10\x90\x00'; printf 'a v=1\n' | gzip -c -n; printf 'b v=2\n' | gzip -c -n -9; } > "$gzip/seed-members"
+{ printf '\x01\x30\x00\x00'; printf 'a v=1\n' | gzip -c -n | head -c -3; } > "$gzip/seed-truncated"
+{ printf '\x00\x00\x00\x00'; head -c 70000 /dev/zero | gzip -c -n; } > "$gzip/seed-over-limit"
 
 echo "seeds: $(ls "$scanner" | grep -c '^seed-') scanner, $(ls "$request" | grep -c '^seed-') request"
