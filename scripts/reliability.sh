@@ -19,6 +19,15 @@ export RUSTC_BOOTSTRAP=1
 bash fuzz/seeds.sh >/dev/null
 if [ "$#" -gt 0 ]; then targets=("$@"); else mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz); fi
 
+echo "== SIGKILL loop: $kills kills under 4 writers (release build)"
+status=0
+CRASH_KILLS=$kills cargo test --release -p linegate-server --test crash -- --nocapture \
+  >"$out/crash.log" 2>&1 || status=$?
+acked=$(grep -o '[0-9]* batches acknowledged' "$out/crash.log" | awk '{s += $1} END {print s + 0}')
+rounds=$(grep -c '^round [0-9]*:' "$out/crash.log" || true)
+crash=$([ "$status" = 0 ] && echo "every acknowledged batch stored exactly once" || echo "**FAILED** (target/reliability/crash.log)")
+
+
 rows=()
 for target in "${targets[@]}"; do
   log="$out/fuzz-$target.log"
@@ -35,14 +44,6 @@ for target in "${targets[@]}"; do
   rows+=("| \`$target\` | $(printf "%'d" "$executed") | ${seconds} s | $verdict |")
   echo "   $executed executions in ${seconds} s: $verdict"
 done
-
-echo "== SIGKILL loop: $kills kills under 4 writers (release build)"
-status=0
-CRASH_KILLS=$kills cargo test --release -p linegate-server --test crash -- --nocapture \
-  >"$out/crash.log" 2>&1 || status=$?
-acked=$(grep -o '[0-9]* batches acknowledged' "$out/crash.log" | awk '{s += $1} END {print s + 0}')
-rounds=$(grep -c '^round [0-9]*:' "$out/crash.log" || true)
-crash=$([ "$status" = 0 ] && echo "every acknowledged batch stored exactly once" || echo "**FAILED** (target/reliability/crash.log)")
 
 {
   echo "Measured $(date -u +%Y-%m-%d) by \`scripts/reliability.sh\` on this 2-core machine."
