@@ -270,16 +270,20 @@ async fn serve(args: Args) -> Result<(), String> {
 }
 
 /// Serves one connection until it ends or graceful shutdown closes it. A client that goes
-/// away mid-request is not the server's error.
+/// away mid-request is not the server's error; one that stops reading its answer for
+/// `write_timeout` is dropped.
 async fn serve_one<S>(
     builder: hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
     stream: S,
     service: hyper_util::service::TowerToHyperService<axum::Router>,
     watcher: hyper_util::server::graceful::Watcher,
+    write_timeout: Duration,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let io = hyper_util::rt::TokioIo::new(stream);
+    let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+    stream.set_write_timeout(Some(write_timeout));
+    let io = hyper_util::rt::TokioIo::new(Box::pin(stream));
     let connection = builder.serve_connection_with_upgrades(io, service);
     let _ = watcher.watch(connection.into_owned()).await;
 }
@@ -356,6 +360,7 @@ async fn serve_connections(
         .keep_alive_interval(idle_timeout)
         .keep_alive_timeout(Duration::from_secs(20));
     let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut tasks = tokio::task::JoinSet::new();
     let mut signal = std::pin::pin!(shutdown_signal());
     loop {
         let (stream, _) = tokio::select! {
@@ -373,7 +378,8 @@ async fn serve_connections(
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
         let (builder, watcher, tls) = (builder.clone(), connections.watcher(), tls.clone());
-        tokio::spawn(async move {
+        while tasks.try_join_next().is_some() {} // forget the connections that ended
+        tasks.spawn(async move {
             // A connection that does not say which HTTP it speaks (or does not finish its
             // TLS handshake) within the idle timeout is closed: until then no HTTP timer
             // runs.
@@ -382,7 +388,7 @@ async fn serve_connections(
                     if !says_its_version(&stream, idle_timeout).await {
                         return;
                     }
-                    serve_one(builder, stream, service, watcher).await;
+                    serve_one(builder, stream, service, watcher, idle_timeout).await;
                 }
                 Some(tls) => {
                     let Ok(Ok(stream)) =
@@ -396,7 +402,7 @@ async fn serve_connections(
                     } else {
                         builder.http1_only()
                     };
-                    serve_one(builder, stream, service, watcher).await;
+                    serve_one(builder, stream, service, watcher, idle_timeout).await;
                 }
             }
         });
@@ -404,10 +410,14 @@ async fn serve_connections(
     drop(listener);
     tokio::select! {
         () = connections.shutdown() => {}
-        () = tokio::time::sleep(deadline) => tracing::warn!(
-            "connections still open {} s after the signal are closed",
-            deadline.as_secs()
-        ),
+        () = tokio::time::sleep(deadline) => {
+            tracing::warn!(
+                "connections still open {} s after the signal are closed",
+                deadline.as_secs()
+            );
+            // Their requests stop here too (a query still running, a body still arriving).
+            tasks.abort_all();
+        }
     }
 }
 

@@ -1347,6 +1347,52 @@ async fn slow_clients_are_cut_off_and_cannot_hold_the_server_up() {
     drop(lingering);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_stops_reading_its_answer_is_cut_off() {
+    use std::io::Write as _;
+    let dir = temp_dir("stops-reading");
+    let server = Server::start(dir.path(), &["--idle-timeout-secs", "1"]);
+    // 40 MB of JSON lines: more than the socket buffers on both sides hold.
+    for part in 0..5 {
+        let body: String = (part * 80_000..(part + 1) * 80_000)
+            .map(|i| format!("m,host=h{} payload=\"{:060}\" {i}\n", i % 100, i))
+            .collect();
+        let path = "/api/v3/write_lp?db=big&precision=second";
+        let w = post(&server, path, &[BEARER], &body).await;
+        assert_eq!(w.status, StatusCode::NO_CONTENT, "{}", w.body);
+    }
+
+    let mut reader = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    reader
+        .write_all(
+            format!(
+                "GET /api/v3/query_sql?db=big&format=jsonl&q=SELECT%20*%20FROM%20m HTTP/1.1\r\n\
+                 Host: x\r\nAuthorization: Bearer {ADMIN}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    // It reads nothing for a while; the server answers others meanwhile.
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let ping = reqwest::get(server.url("/ping")).await.unwrap();
+        assert_eq!(ping.status(), StatusCode::NO_CONTENT);
+    }
+    let (answer, _) = tokio::task::spawn_blocking(move || read_until_closed(&mut reader))
+        .await
+        .unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "{}",
+        &answer[..answer.len().min(200)]
+    );
+    assert!(
+        !answer.ends_with("0\r\n\r\n") && answer.len() < 30_000_000,
+        "the whole answer came ({} bytes): the connection was not cut",
+        answer.len()
+    );
+}
+
 #[tokio::test]
 async fn a_table_takes_at_most_its_column_limit() {
     let dir = temp_dir("columns");
