@@ -509,7 +509,7 @@ fn write_path(args: &WriteArgs) -> Result<String, String> {
 }
 
 /// The input as a byte stream (gzip inflated) and its size when known.
-fn open_input(file: &PathBuf) -> io::Result<(Box<dyn BufRead + Send>, Option<u64>)> {
+pub(crate) fn open_input(file: &PathBuf) -> io::Result<(Box<dyn BufRead + Send>, Option<u64>)> {
     let (raw, size): (Box<dyn Read + Send>, Option<u64>) = if file.as_os_str() == "-" {
         (Box::new(io::stdin()), None)
     } else {

@@ -149,3 +149,42 @@ fn endpoint_rules_apply_to_precision_and_unreadable_input_exits_two() {
         "{stderr}"
     );
 }
+
+#[test]
+fn large_input_streams_in_chunks_and_a_string_may_span_their_boundary() {
+    // The validator reads 8 MiB at a time: a string with a newline in it starts just before
+    // that boundary and ends after it; bad lines on both sides keep their line numbers.
+    const CHUNK: usize = 8 << 20;
+    let filler = b"cpu v=1i 1\n";
+    let n = (CHUNK - 100) / filler.len();
+    let mut body = filler.repeat(n);
+    body[filler.len()..2 * filler.len()].copy_from_slice(b"cpu v=1x 1\n");
+    body.extend_from_slice(b"s t=\"");
+    body.extend_from_slice(&[b'x'; 200]);
+    body.extend_from_slice(b"\nsecond\" 1\nbad\nok v=1i 2\n");
+    let path = temp_file("chunks.lp", &body);
+    let out = linegate().arg("validate").arg(&path).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let name = path.display();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].starts_with(&format!("{name}:2:7: ")),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with(&format!("{name}:{}:4: missing field set", n + 3)),
+        "{}",
+        lines[1]
+    );
+    let summary = format!(
+        "{} lines, {} points, {} fields, 2 errors, {} bytes",
+        n + 3,
+        n + 1,
+        n + 1,
+        body.len()
+    );
+    assert!(lines[2].starts_with(&summary), "{} vs {summary}", lines[2]);
+}
