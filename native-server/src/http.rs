@@ -112,14 +112,48 @@ const KNOWN_PATHS: &[&str] = &[
     "/",
 ];
 
-/// CORS and request counting around every route.
+/// Header bytes a request may carry (names, values and their separators), and header count.
+/// Past these, 431 in the endpoint's JSON shape; HTTP/1.1 connections read up to 1 MiB of
+/// head (`serve.rs`) so that the answer can be this one rather than hyper's bodiless 431.
+const MAX_HEADER_BYTES: usize = 64 << 10;
+const MAX_HEADERS: usize = 100;
+
+/// The 431 for a request whose headers are over [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`].
+fn headers_too_large(request: &Request) -> Option<Response> {
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if bytes <= MAX_HEADER_BYTES && headers.len() <= MAX_HEADERS {
+        return None;
+    }
+    let endpoint = Endpoint::from_path(request.uri().path()).unwrap_or(Endpoint::V3);
+    let message = format!(
+        "request header fields too large: {} headers, {bytes} bytes (at most {MAX_HEADERS} headers, {MAX_HEADER_BYTES} bytes)",
+        headers.len()
+    );
+    let body = error_body(endpoint, 431, &message);
+    Some(
+        (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+/// CORS, header limits and request counting around every route.
 async fn observe(State(state): Shared, request: Request, next: Next) -> Response {
     let path = KNOWN_PATHS
         .iter()
         .find(|p| **p == request.uri().path())
         .copied()
         .unwrap_or("other");
-    let mut response = if request.method() == Method::OPTIONS {
+    let mut response = if let Some(refused) = headers_too_large(&request) {
+        refused
+    } else if request.method() == Method::OPTIONS {
         let mut preflight = StatusCode::NO_CONTENT.into_response();
         let headers = preflight.headers_mut();
         headers.insert(

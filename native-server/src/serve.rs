@@ -349,10 +349,14 @@ async fn serve_connections(
     use hyper_util::service::TowerToHyperService;
 
     let mut builder = Builder::new(TokioExecutor::new());
+    // Heads up to 1 MiB and 1000 headers are read, so that one over the router's limits
+    // gets its JSON 431 (http.rs) rather than hyper's empty one.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(idle_timeout);
+        .header_read_timeout(idle_timeout)
+        .max_buf_size(1 << 20)
+        .max_headers(1000);
     // HTTP/2 peers that stop answering pings are dropped.
     builder
         .http2()

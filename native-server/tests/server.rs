@@ -1394,6 +1394,49 @@ async fn a_client_that_stops_reading_its_answer_is_cut_off() {
 }
 
 #[tokio::test]
+async fn over_large_headers_get_431_in_the_endpoint_shape() {
+    let dir = temp_dir("headers");
+    let server = Server::start(dir.path(), &[]);
+    let big = "x".repeat(70_000);
+    let v2 = send(
+        &server,
+        Method::POST,
+        "/api/v2/write?bucket=b",
+        &[BEARER, ("X-Padding", big.as_str())],
+        "m v=1",
+    )
+    .await;
+    assert_eq!(v2.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    assert_eq!(v2.json()["code"], "invalid");
+    assert!(
+        v2.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("request header fields too large: 5 headers, 70"),
+        "{}",
+        v2.body
+    );
+    let names: Vec<String> = (0..150).map(|i| format!("x-h{i}")).collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    let v1 = send(&server, Method::POST, "/write?db=b", &many, "m v=1").await;
+    assert_eq!(v1.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    assert!(
+        v1.json()["error"].as_str().unwrap().contains("153 headers"),
+        "{}",
+        v1.body
+    );
+    let ok = send(
+        &server,
+        Method::GET,
+        "/ping",
+        &[("X-Padding", &big[..1000])],
+        "",
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
 async fn a_table_takes_at_most_its_column_limit() {
     let dir = temp_dir("columns");
     let server = Server::start(dir.path(), &["--max-columns-per-table", "3"]);
