@@ -405,28 +405,60 @@ impl FromRequest<Arc<AppState>> for AuthorizedQuery {
     }
 }
 
-/// The next chunk of a body, or [`WriteError::BodyTimeout`] when none comes within
-/// `timeout`: a client that stops sending does not hold a request open for ever.
-async fn next_chunk<S: futures::Stream + Unpin>(
-    stream: &mut S,
+/// Slowest average a body may arrive at, past its first `--body-timeout-secs` (as Apache's
+/// `mod_reqtimeout` `MinRate`): each 1,000 bytes received buy one more second.
+const BODY_MIN_BYTES_PER_SEC: u64 = 1000;
+
+/// How long a body may take: `timeout` between chunks, and in all `timeout` plus a second
+/// per [`BODY_MIN_BYTES_PER_SEC`] received, so a client that drips a byte now and then
+/// cannot hold a request open for hours.
+struct BodyClock {
     timeout: std::time::Duration,
-) -> Result<Option<S::Item>, WriteError> {
-    tokio::time::timeout(timeout, stream.next())
-        .await
-        .map_err(|_| WriteError::BodyTimeout {
-            seconds: timeout.as_secs(),
-        })
+    started: tokio::time::Instant,
+    received: u64,
 }
 
-/// A whole (query) body, at most `limit` bytes, each chunk within `timeout`.
+impl BodyClock {
+    fn new(timeout: std::time::Duration) -> BodyClock {
+        BodyClock {
+            timeout,
+            started: tokio::time::Instant::now(),
+            received: 0,
+        }
+    }
+
+    /// The next chunk of a body, or [`WriteError::BodyTimeout`] when it does not come in
+    /// time.
+    async fn next_chunk<S>(&mut self, stream: &mut S) -> Result<Option<S::Item>, WriteError>
+    where
+        S: futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin,
+    {
+        let overall = self.started
+            + self.timeout
+            + std::time::Duration::from_secs(self.received / BODY_MIN_BYTES_PER_SEC);
+        let deadline = overall.min(tokio::time::Instant::now() + self.timeout);
+        let next = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .map_err(|_| WriteError::BodyTimeout {
+                seconds: self.timeout.as_secs(),
+            })?;
+        if let Some(Ok(chunk)) = &next {
+            self.received += chunk.len() as u64;
+        }
+        Ok(next)
+    }
+}
+
+/// A whole (query) body, at most `limit` bytes, in the time a [`BodyClock`] gives it.
 async fn read_body(
     body: Body,
     limit: usize,
     timeout: std::time::Duration,
 ) -> Result<Vec<u8>, WriteError> {
     let mut stream = body.into_data_stream();
+    let mut clock = BodyClock::new(timeout);
     let mut out = Vec::new();
-    while let Some(chunk) = next_chunk(&mut stream, timeout).await? {
+    while let Some(chunk) = clock.next_chunk(&mut stream).await? {
         let chunk = chunk.map_err(|e| {
             WriteError::InvalidParameter(format!("error reading the request body: {e}"))
         })?;
@@ -448,10 +480,8 @@ async fn write(
     let fail = |e: WriteError| ApiError::Core(e, endpoint);
     let mut decoder = request.body_decoder(state.max_body);
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = next_chunk(&mut stream, state.body_timeout)
-        .await
-        .map_err(fail)?
-    {
+    let mut clock = BodyClock::new(state.body_timeout);
+    while let Some(chunk) = clock.next_chunk(&mut stream).await.map_err(fail)? {
         let chunk = chunk.map_err(|e| {
             fail(WriteError::InvalidParameter(format!(
                 "error reading the request body: {e}"

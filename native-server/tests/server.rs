@@ -1348,6 +1348,37 @@ async fn slow_clients_are_cut_off_and_cannot_hold_the_server_up() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_drips_is_cut_off() {
+    use std::io::Write as _;
+    let dir = temp_dir("drip");
+    let server = Server::start(dir.path(), &["--body-timeout-secs", "2"]);
+    let mut drip = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    drip.write_all(
+        format!(
+            "POST /write?db=drip HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n\
+             Content-Length: 100\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // One byte every 300 ms: never 2 s without one, but far below 1,000 bytes a second.
+    let mut writer = drip.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..99 {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            if writer.write_all(b"m").is_err() {
+                return;
+            }
+        }
+    });
+    let (answer, took) = tokio::task::spawn_blocking(move || read_until_closed(&mut drip))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took < std::time::Duration::from_secs(6), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_client_that_stops_reading_its_answer_is_cut_off() {
     use std::io::Write as _;
     let dir = temp_dir("stops-reading");
