@@ -102,9 +102,11 @@ pub struct Args {
     max_columns_per_table: usize,
     /// Close a connection that sends no complete request head (HTTP/1.1) for this many
     /// seconds: a new one, or one idle between requests. Slow-header clients cannot pile up.
+    /// A client that reads none of its answer for as long is closed too.
     #[arg(long, default_value_t = 30)]
     idle_timeout_secs: u64,
-    /// Answer 408 to a request whose body sends nothing for this many seconds.
+    /// Answer 408 to a request whose body sends nothing for this many seconds, or that,
+    /// past them, averages under 1,000 bytes a second.
     #[arg(long, default_value_t = 30)]
     body_timeout_secs: u64,
     /// After SIGTERM or Ctrl-C, wait this many seconds for requests in flight, then close
