@@ -357,7 +357,10 @@ impl Flight {
         .map_err(query_error)?;
         let mut series = Vec::new();
         for result in results {
-            series.extend(result.map_err(Status::invalid_argument)?);
+            series.extend(result.map_err(|e| match e.forbidden {
+                true => Status::permission_denied(e.message),
+                false => Status::invalid_argument(e.message),
+            })?);
         }
         let batch =
             influxql::batch(&series).map_err(|e| Status::invalid_argument(e.to_string()))?;

@@ -610,7 +610,13 @@ async fn query_influxql_v3(
     let results = run_influxql(&state, &request, credentials.as_ref()).await?;
     let mut series = Vec::new();
     for result in results {
-        series.extend(result.map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?);
+        series.extend(result.map_err(|e| {
+            let status = match e.forbidden {
+                true => StatusCode::FORBIDDEN,
+                false => StatusCode::BAD_REQUEST,
+            };
+            ApiError::new(status, e.message)
+        })?);
     }
     let failed =
         |e: arrow::error::ArrowError| ApiError::new(StatusCode::BAD_REQUEST, e.to_string());

@@ -240,6 +240,11 @@ async fn tokens_are_scoped_as_on_http() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    // InfluxQL naming the other database inside the statement: refused the same way.
+    let qualified = serde_json::json!({"database": "fa", "sql_query": "SELECT * FROM fb..cpu",
+        "query_type": "influxql"});
+    let status = ticket_query(&server, &auth, qualified).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
     let status = ticket_query(&server, "Bearer apiv3_wrong", ticket("fa"))
         .await
         .unwrap_err();

@@ -182,7 +182,32 @@ impl Series {
 }
 
 /// What one statement answered: its series, or its error.
-pub type StatementResult = Result<Vec<Series>, String>;
+pub type StatementResult = Result<Vec<Series>, StatementError>;
+
+/// A statement's error, answered in its result as 1.x does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementError {
+    /// The message, in 1.x's words.
+    pub message: String,
+    /// The token may not read what the statement reads (Flight answers
+    /// `PERMISSION_DENIED`; `/query` answers it like any statement error).
+    pub forbidden: bool,
+}
+
+impl From<String> for StatementError {
+    fn from(message: String) -> StatementError {
+        StatementError {
+            message,
+            forbidden: false,
+        }
+    }
+}
+
+impl From<&str> for StatementError {
+    fn from(message: &str) -> StatementError {
+        StatementError::from(message.to_owned())
+    }
+}
 
 /// The whole body: `{"results":[…]}`.
 pub fn results(results: &[StatementResult], epoch: Epoch) -> Json {
@@ -205,7 +230,7 @@ fn statement_json(id: usize, result: &StatementResult, epoch: Epoch) -> Json {
                 .collect();
             object["series"] = Json::Array(series);
         }
-        Err(message) => object["error"] = json!(message),
+        Err(error) => object["error"] = json!(error.message),
     }
     object
 }
@@ -252,7 +277,7 @@ pub fn chunks(results: &[StatementResult], epoch: Epoch, size: usize) -> Vec<Jso
 pub fn csv(results: &[StatementResult], epoch: Epoch) -> Result<String, String> {
     let mut out = String::new();
     for result in results {
-        let series = result.as_ref().map_err(Clone::clone)?;
+        let series = result.as_ref().map_err(|e| e.message.clone())?;
         if !out.is_empty() && !series.is_empty() {
             out.push('\n'); // statements are separated by a blank line
         }

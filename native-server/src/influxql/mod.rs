@@ -25,7 +25,7 @@ use arrow::array::RecordBatch;
 use datafusion::prelude::DataFrame;
 use linegate_influxql::{Literal, Params, Statement};
 
-pub use answer::{batch, chunks, csv, results, Epoch, Series, StatementResult};
+pub use answer::{batch, chunks, csv, results, Epoch, Series, StatementError, StatementResult};
 
 use crate::query::{self, QueryError};
 use crate::store::{now_nanos, Store};
@@ -35,6 +35,8 @@ use crate::store::{now_nanos, Store};
 pub enum Error {
     /// The statement's own error, answered in its result as 1.x does.
     Statement(String),
+    /// The token may not read what the statement reads: a statement error too.
+    Forbidden(String),
     /// A persisted file cannot be read: the whole request fails (500) rather than answer
     /// with rows missing.
     Storage(String),
@@ -104,7 +106,7 @@ impl Run<'_> {
         if (self.may_read)(name) {
             Ok(())
         } else {
-            Err(Error::Statement(format!(
+            Err(Error::Forbidden(format!(
                 "the token may not read database {name}"
             )))
         }
@@ -203,7 +205,11 @@ pub async fn run(
         };
         results.push(match result {
             Ok(series) => Ok(series),
-            Err(Error::Statement(message)) => Err(message),
+            Err(Error::Statement(message)) => Err(message.into()),
+            Err(Error::Forbidden(message)) => Err(StatementError {
+                message,
+                forbidden: true,
+            }),
             Err(Error::Storage(message)) => return Err(QueryError::Storage(message)),
         });
     }
@@ -257,6 +263,7 @@ fn authorize(run: &Run<'_>, statement: &Statement, access: &Access<'_>) -> Resul
         Statement::DropMeasurement { .. } | Statement::DropSeries(_) | Statement::Delete(_) => {
             let database = run.database(None).map_err(|e| match e {
                 Error::Statement(m) | Error::Storage(m) => QueryError::Invalid(m),
+                Error::Forbidden(m) => QueryError::Forbidden(m),
             })?;
             if access.admin || (access.may_write)(&database) {
                 Ok(())
