@@ -4,6 +4,8 @@
 //! `unsafe` and no target feature. Names, tag values and keys are short (5–20 bytes), where
 //! one or two word steps beat both a byte loop and vector set-up.
 
+use std::cell::Cell;
+
 /// `0x0101…01`: times a byte, that byte in every lane.
 const ONES: u64 = u64::from_le_bytes([1; 8]);
 /// The high bit of every lane.
@@ -104,6 +106,207 @@ impl ByteSet {
         tail.iter()
             .position(|&c| self.contains(c))
             .map_or(b.len(), |i| pos + i)
+    }
+}
+
+/// Bytes that may end a name or a value (see [`ByteSet`]): every byte up to `' '` (space,
+/// tab, `\n`, `\r`, NUL and the other controls), `,`, `=` and `\`. Each stop set of the
+/// parser is a subset; a member outside the set being looked for is skipped.
+const fn is_special(c: u8) -> bool {
+    c <= LOW || c == b',' || c == b'=' || c == b'\\'
+}
+
+/// Bitmaps of one 64-byte block of the body: bit `i` of `digits` is set when byte `i` is an
+/// ASCII digit, bit `i` of `specials` when it is [`is_special`]. Past the body's end both
+/// are clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Masks {
+    pub(crate) digits: u64,
+    pub(crate) specials: u64,
+}
+
+/// [`Masks`] of up to 64 bytes, a byte at a time: the reference, and the body's last,
+/// partial block.
+pub(crate) fn masks_scalar(block: &[u8]) -> Masks {
+    let mut masks = Masks {
+        digits: 0,
+        specials: 0,
+    };
+    for (i, &c) in block.iter().take(64).enumerate() {
+        masks.digits |= (c.is_ascii_digit() as u64) << i;
+        masks.specials |= (is_special(c) as u64) << i;
+    }
+    masks
+}
+
+/// [`Masks`] of 64 bytes with SSE2 (part of every x86-64 CPU), 16 bytes a step.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn masks_simd(block: &[u8; 64]) -> Masks {
+    use core::arch::x86_64::*;
+    let mut masks = Masks {
+        digits: 0,
+        specials: 0,
+    };
+    for i in 0..4 {
+        // SAFETY: SSE2 is in the x86-64 baseline, so every intrinsic here is available; the
+        // load reads bytes 16i..16i+16 of the 64-byte block (in bounds), and `loadu`
+        // accepts any alignment.
+        let (digits, specials) = unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
+            let splat = |c: u8| _mm_set1_epi8(c as i8);
+            // A digit: `c - '0'` is at most 9, unsigned (min(x, 9) == x).
+            let t = _mm_sub_epi8(v, splat(b'0'));
+            let digit = _mm_cmpeq_epi8(_mm_min_epu8(t, splat(9)), t);
+            let low = _mm_cmpeq_epi8(_mm_min_epu8(v, splat(LOW)), v);
+            let special = _mm_or_si128(
+                _mm_or_si128(low, _mm_cmpeq_epi8(v, splat(b','))),
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, splat(b'=')),
+                    _mm_cmpeq_epi8(v, splat(b'\\')),
+                ),
+            );
+            (_mm_movemask_epi8(digit), _mm_movemask_epi8(special))
+        };
+        masks.digits |= (digits as u32 as u64) << (16 * i);
+        masks.specials |= (specials as u32 as u64) << (16 * i);
+    }
+    masks
+}
+
+/// [`Masks`] of 64 bytes with wasm's simd128, 16 bytes a step.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+pub(crate) fn masks_simd(block: &[u8; 64]) -> Masks {
+    use core::arch::wasm32::*;
+    let mut masks = Masks {
+        digits: 0,
+        specials: 0,
+    };
+    for i in 0..4 {
+        // SAFETY: the load reads bytes 16i..16i+16 of the 64-byte block (in bounds);
+        // `v128_load` accepts any alignment.
+        let v = unsafe { v128_load(block.as_ptr().add(16 * i).cast()) };
+        let digit = u8x16_lt(u8x16_sub(v, u8x16_splat(b'0')), u8x16_splat(10));
+        let special = v128_or(
+            v128_or(
+                u8x16_le(v, u8x16_splat(LOW)),
+                u8x16_eq(v, u8x16_splat(b',')),
+            ),
+            v128_or(
+                u8x16_eq(v, u8x16_splat(b'=')),
+                u8x16_eq(v, u8x16_splat(b'\\')),
+            ),
+        );
+        masks.digits |= (u8x16_bitmask(digit) as u64) << (16 * i);
+        masks.specials |= (u8x16_bitmask(special) as u64) << (16 * i);
+    }
+    masks
+}
+
+/// [`Masks`] of 64 bytes on other targets: a byte at a time.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+#[inline(always)]
+pub(crate) fn masks_simd(block: &[u8; 64]) -> Masks {
+    masks_scalar(block)
+}
+
+/// A structural index of a body, one 64-byte block at a time (simdjson's idea): the
+/// bitmaps of the block being parsed, so that the end of a digit run or of a name is a
+/// shift and a count of trailing zeros instead of a scan of its bytes.
+///
+/// Blocks start at multiples of 64 from the body's start; the parser moves forward, so each
+/// block is classified about once.
+pub(crate) struct Index<'a> {
+    bytes: &'a [u8],
+    /// Start of the block whose masks are kept (`usize::MAX`: none yet).
+    base: Cell<usize>,
+    masks: Cell<Masks>,
+    /// Tests only: classify every block a byte at a time (the fallback's path).
+    #[cfg(test)]
+    pub(crate) scalar: bool,
+}
+
+impl<'a> Index<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Index {
+            bytes,
+            base: Cell::new(usize::MAX),
+            masks: Cell::new(Masks {
+                digits: 0,
+                specials: 0,
+            }),
+            #[cfg(test)]
+            scalar: false,
+        }
+    }
+
+    /// The start of the block holding `pos` and its masks.
+    #[inline(always)]
+    fn block(&self, pos: usize) -> (usize, Masks) {
+        let base = pos & !63;
+        if base != self.base.get() {
+            self.load(base);
+        }
+        (base, self.masks.get())
+    }
+
+    /// Classifies the block at `base`: out of line, as it runs once per 64 bytes (inlined
+    /// at each of its callers, it made the parser's code four times as large).
+    #[inline(never)]
+    fn load(&self, base: usize) {
+        let masks = match self.bytes.get(base..base.saturating_add(64)) {
+            #[cfg(test)]
+            Some(block) if self.scalar => masks_scalar(block),
+            Some(block) => match block.try_into() {
+                Ok(block) => masks_simd(block),
+                Err(_) => masks_scalar(block),
+            },
+            None => masks_scalar(self.bytes.get(base..).unwrap_or_default()),
+        };
+        self.base.set(base);
+        self.masks.set(masks);
+    }
+
+    /// How many ASCII digits start at `pos`.
+    #[inline(always)]
+    pub(crate) fn digit_run(&self, pos: usize) -> usize {
+        let mut at = pos;
+        loop {
+            if at >= self.bytes.len() {
+                return at.min(self.bytes.len()).saturating_sub(pos);
+            }
+            let (base, masks) = self.block(at);
+            let offset = at - base;
+            let run = (!(masks.digits >> offset)).trailing_zeros() as usize;
+            at += run;
+            if run < 64 - offset {
+                return at - pos;
+            }
+        }
+    }
+
+    /// Index of the first member of `set` at or after `pos`, or the body's length. Every
+    /// member of `set` must be [`is_special`].
+    #[inline(always)]
+    pub(crate) fn find(&self, set: &ByteSet, pos: usize) -> usize {
+        let mut at = pos;
+        while at < self.bytes.len() {
+            let (base, masks) = self.block(at);
+            let mut specials = masks.specials >> (at - base);
+            while specials != 0 {
+                let i = at + specials.trailing_zeros() as usize;
+                if self.bytes.get(i).is_some_and(|&c| set.contains(c)) {
+                    return i;
+                }
+                specials &= specials - 1;
+            }
+            at = base + 64;
+        }
+        self.bytes.len()
     }
 }
 
