@@ -37,7 +37,7 @@ pub use error::{original_line, LineError, LineErrorKind, SchemaConflict, ORIGINA
 use crate::precision::Precision;
 use error::quote;
 use number::{parse_number, parse_timestamp, Number, NumberError};
-use scan::{ByteSet, Index, Pattern};
+use scan::{ByteSet, Pattern};
 
 /// Longest measurement, key, tag value or string value accepted, in bytes after unescaping
 /// (as InfluxDB 3).
@@ -260,8 +260,6 @@ static KEY_SET_BLOCKS: AtomicU64 = AtomicU64::new(0);
 pub struct LineParser<'a> {
     body: &'a str,
     bytes: &'a [u8],
-    /// Digit and separator bitmaps of the block being parsed.
-    index: Index<'a>,
     pos: usize,
     line_number: u32,
     precision: Precision,
@@ -284,7 +282,6 @@ impl<'a> LineParser<'a> {
         LineParser {
             body,
             bytes: body.as_bytes(),
-            index: Index::new(body.as_bytes()),
             pos: 0,
             line_number: 1,
             precision,
@@ -462,7 +459,7 @@ impl<'a> LineParser<'a> {
             pos = skip_spaces(b, pos);
             if !at_line_end(b, pos) {
                 let ts_start = pos;
-                let (ts, end) = match parse_timestamp(&self.index, b, pos) {
+                let (ts, end) = match parse_timestamp(b, pos) {
                     Ok(parsed) => parsed,
                     Err(e) => {
                         let text = quote(self.slice(ts_start, token_end(b, ts_start)));
@@ -601,7 +598,7 @@ impl<'a> LineParser<'a> {
                 }
             }
         }
-        let mut pos = self.index.find(stops, start);
+        let mut pos = stops.find(b, start);
         let mut escaped = false;
         // Backslashes are rare: only a name with one has more to scan and check.
         let mut backslashes = false;
@@ -623,7 +620,7 @@ impl<'a> LineParser<'a> {
                 // Any other backslash stands for itself.
                 _ => pos += 1,
             }
-            pos = self.index.find(stops, pos);
+            pos = stops.find(b, pos);
         }
         if backslashes && b[pos - 1] == b'\\' {
             return fail(pos - 1, LineErrorKind::EndsWithBackslash);
@@ -649,7 +646,7 @@ impl<'a> LineParser<'a> {
     ) -> Step<(FieldValue<'a>, usize)> {
         let b = self.bytes;
         let value = match b.get(pos) {
-            Some(b'0'..=b'9' | b'-') => match parse_number(&self.index, b, pos) {
+            Some(b'0'..=b'9' | b'-') => match parse_number(b, pos) {
                 Ok((number, end)) => {
                     let value = match number {
                         Number::Float(v) => FieldValue::Float(v),

@@ -6,7 +6,7 @@
 //! The grammar is checked here, so the fallbacks only ever see valid line protocol.
 
 use super::lemire::eisel_lemire;
-use super::scan::{word, Index};
+use super::scan::word;
 
 /// A parsed number and the index just past it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,6 +39,13 @@ const POW10: [f64; 23] = [
 /// Most significant digits a `u64` accumulator keeps (10^19 - 1 < 2^64).
 const KEPT_DIGITS: usize = 19;
 
+/// Whether all 8 bytes of `w` are ASCII digits.
+#[inline(always)]
+fn eight_digits(w: u64) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    (w & HIGH) | ((w.wrapping_add(0x0606_0606_0606_0606) & HIGH) >> 4) == 0x3333_3333_3333_3333
+}
+
 /// The value of 8 ASCII digits, first digit in the lowest byte (three multiplications
 /// instead of eight, as in `fast_float`).
 #[inline(always)]
@@ -54,54 +61,47 @@ fn eight_digit_value(w: u64) -> u64 {
     w >> 32
 }
 
-/// `10^n` for the digits of a run's last, partial word.
-const POW10_INT: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
-
-/// Eight ASCII `'0'`s.
-const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
-
 /// Digits from `pos`, appended to `value`, which already holds `kept` digits. Digits are
 /// accumulated while fewer than [`KEPT_DIGITS`] are kept. Returns (value, digits kept in
 /// all, digits read, end).
-///
-/// The run's length comes from the structural index (a count of trailing ones in its digit
-/// bitmap), so no byte is tested twice and no loop waits on the bytes to know where the
-/// number ends; its value is read eight digits at a time, the last partial word shifted so
-/// that `'0'`s fill its empty places.
 #[inline(always)]
-fn digits(
-    index: &Index<'_>,
-    b: &[u8],
-    pos: usize,
-    mut value: u64,
-    kept: usize,
-) -> (u64, usize, usize, usize) {
-    let count = index.digit_run(pos);
-    let take = count.min(KEPT_DIGITS.saturating_sub(kept));
-    let mut at = pos;
-    let mut left = take;
-    while left >= 8 {
-        let Some(w) = word(b, at) else { break };
-        value = value * 100_000_000 + eight_digit_value(w);
-        at += 8;
-        left -= 8;
-    }
-    match word(b, at) {
-        Some(w) if (1..8).contains(&left) => {
-            // The `left` digits are the word's first bytes: moved to its top, with `'0'`s
-            // shifted in below them.
-            let shift = 8 * (8 - left as u32);
-            let w = w << shift | ZEROS >> (64 - shift);
-            value = value * POW10_INT[left] + eight_digit_value(w);
-        }
-        _ => {
-            // Near the body's end (fewer than eight bytes left).
-            for &c in b.get(at..at + left).unwrap_or_default() {
-                value = value * 10 + c.wrapping_sub(b'0') as u64;
+fn digits(b: &[u8], pos: usize, mut value: u64, mut kept: usize) -> (u64, usize, usize, usize) {
+    let mut end = pos;
+    // Eight at a time while they fit: timestamps and long mantissas. Most numbers are
+    // short, so the eighth byte is looked at first.
+    while kept + 8 <= KEPT_DIGITS && b.get(end + 7).is_some_and(u8::is_ascii_digit) {
+        match word(b, end) {
+            Some(w) if eight_digits(w) => {
+                value = value * 100_000_000 + eight_digit_value(w);
+                kept += 8;
+                end += 8;
             }
+            _ => break,
         }
     }
-    (value, kept + take, count, pos + count)
+    if kept + 8 <= KEPT_DIGITS {
+        // The steps above stopped (with room for eight more) at a non-digit or the body's
+        // end within the next eight bytes: fewer than eight digits follow, all of them kept.
+        let tail = end;
+        while let Some(d) = b.get(end).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+            value = value * 10 + d as u64;
+            end += 1;
+        }
+        debug_assert!(end - tail < 8);
+        return (value, kept + (end - tail), end - pos, end);
+    }
+    for &c in &b[end.min(b.len())..] {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        if kept < KEPT_DIGITS {
+            value = value * 10 + d as u64;
+            kept += 1;
+        }
+        end += 1;
+    }
+    (value, kept, end - pos, end)
 }
 
 /// `magnitude` with a sign, if it is in the int64 range.
@@ -121,15 +121,11 @@ fn ascii(b: &[u8], start: usize, end: usize) -> &str {
 
 /// Parses a field value that starts with a digit or `-` at `pos`.
 #[inline(always)]
-pub(crate) fn parse_number(
-    index: &Index<'_>,
-    b: &[u8],
-    pos: usize,
-) -> Result<(Number, usize), NumberError> {
+pub(crate) fn parse_number(b: &[u8], pos: usize) -> Result<(Number, usize), NumberError> {
     let start = pos;
     let negative = b.get(pos) == Some(&b'-');
     let int_start = pos + negative as usize;
-    let (mut mantissa, kept, int_digits, mut pos) = digits(index, b, int_start, 0, 0);
+    let (mut mantissa, kept, int_digits, mut pos) = digits(b, int_start, 0, 0);
     if int_digits == 0 {
         return Err(NumberError::Syntax);
     }
@@ -169,7 +165,7 @@ pub(crate) fn parse_number(
     let mut significant = int_digits;
     let mut exponent: i64 = 0;
     if b.get(pos) == Some(&b'.') {
-        let (value, kept_now, count, end) = digits(index, b, pos + 1, mantissa, kept);
+        let (value, kept_now, count, end) = digits(b, pos + 1, mantissa, kept);
         if count == 0 {
             return Err(NumberError::Syntax);
         }
@@ -191,7 +187,7 @@ pub(crate) fn parse_number(
             }
             _ => false,
         };
-        let (exp, _, exp_digits, end) = digits(index, b, p, 0, 0);
+        let (exp, _, exp_digits, end) = digits(b, p, 0, 0);
         if exp_digits == 0 {
             return Err(NumberError::Syntax);
         }
@@ -246,13 +242,9 @@ fn slow_float(text: &[u8]) -> Result<f64, NumberError> {
 
 /// Parses a timestamp `-?[0-9]+` at `pos`.
 #[inline(always)]
-pub(crate) fn parse_timestamp(
-    index: &Index<'_>,
-    b: &[u8],
-    pos: usize,
-) -> Result<(i64, usize), NumberError> {
+pub(crate) fn parse_timestamp(b: &[u8], pos: usize) -> Result<(i64, usize), NumberError> {
     let negative = b.get(pos) == Some(&b'-');
-    let (value, _, count, end) = digits(index, b, pos + negative as usize, 0, 0);
+    let (value, _, count, end) = digits(b, pos + negative as usize, 0, 0);
     if count == 0 {
         return Err(NumberError::Syntax);
     }
@@ -271,11 +263,7 @@ mod tests {
     use super::*;
 
     fn num(s: &str) -> Result<(Number, usize), NumberError> {
-        parse_number(&Index::new(s.as_bytes()), s.as_bytes(), 0)
-    }
-
-    fn timestamp(s: &str) -> Result<(i64, usize), NumberError> {
-        parse_timestamp(&Index::new(s.as_bytes()), s.as_bytes(), 0)
+        parse_number(s.as_bytes(), 0)
     }
 
     fn float(s: &str) -> f64 {
@@ -395,7 +383,7 @@ mod tests {
                 assert_eq!(num(&text), Err(NumberError::NegativeUInteger), "{text}");
                 let text = format!("{run}{suffix}");
                 let expected = run.parse::<i64>().map_err(|_| NumberError::IntegerRange);
-                let parsed = timestamp(&text).map(|(v, _)| v);
+                let parsed = parse_timestamp(text.as_bytes(), 0).map(|(v, _)| v);
                 assert_eq!(parsed, expected, "{text}");
                 for point in 1..len {
                     let text = format!("{}.{}{suffix}", &run[..point], &run[point..]);
@@ -433,7 +421,7 @@ mod tests {
                 for suffix in ["", ",", " 1", "\n", "é", ".5e3 more bytes"] {
                     let text = format!("x{}{suffix}", &run[..len]);
                     let b = text.as_bytes();
-                    let got = digits(&Index::new(b), b, 1, value, kept);
+                    let got = digits(b, 1, value, kept);
                     assert_eq!(got, reference(b, 1, value, kept), "{text} kept {kept}");
                     assert!(got.1 <= KEPT_DIGITS);
                 }
@@ -450,7 +438,7 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        let ts = timestamp;
+        let ts = |s: &str| parse_timestamp(s.as_bytes(), 0);
         assert_eq!(ts("0"), Ok((0, 1)));
         assert_eq!(ts("-0"), Ok((0, 2)));
         assert_eq!(
