@@ -307,3 +307,36 @@ fn the_streamed_report_is_the_batch_report() {
         }
     }
 }
+
+/// Floats that take Eisel-Lemire (more than 2^53 as a mantissa; in a simd128 build its
+/// 128-bit products come from SIMD lanes) parse to the standard library's values.
+#[wasm_bindgen_test]
+fn full_precision_floats_match_the_standard_library() {
+    let values = [
+        "1428.4285714285713",
+        "857.1428571428571",
+        "0.30000000000000004",
+        "123456.78901234567",
+        "9007199254740993",
+        "18446744073709551615",
+        "1.7976931348623157e308",
+        "2.2250738585072014e-308",
+        "4.9406564584124654e-324",
+        "3.141592653589793238462643383279",
+        "7.2057594037927933e16",
+        "-0.000123456789012345678",
+    ];
+    let text: String = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("m f{i}={v}\n"))
+        .collect();
+    let report = validate(text.as_str().into(), options(&[])).unwrap();
+    let rows = Array::from(&get(&report, "rows"));
+    assert_eq!(rows.length() as usize, values.len());
+    for (i, v) in values.iter().enumerate() {
+        let field = Array::from(&get(&rows.get(i as u32), "fields")).get(0);
+        let expected = v.parse::<f64>().unwrap().to_string();
+        assert_eq!(string(&field, "value"), expected, "{v}");
+    }
+}
