@@ -446,7 +446,6 @@ fn streamed_report(text: &str, options: &mut Options) -> Report {
     let mut last_table: Option<(LpStr<'_>, usize)> = None;
     let mut admitted: Option<(usize, u64)> = None;
     let mut admitted_types: Vec<FieldType> = Vec::new();
-    let mut types: Vec<FieldType> = Vec::new();
     let mut parser = LineParser::new(text, options.precision);
     while let Some(line) = parser.next_line() {
         let line = match line {
@@ -490,15 +489,22 @@ fn streamed_report(text: &str, options: &mut Options) -> Report {
         };
         let known = &mut tables[table];
         known.rows += 1;
-        types.clear();
-        types.extend(line.fields.iter().map(|f| FieldType::of(&f.value)));
-        if admitted == Some((table, line.key_set)) && types == admitted_types {
+        let same_types = || {
+            line.fields.len() == admitted_types.len()
+                && line
+                    .fields
+                    .iter()
+                    .zip(&admitted_types)
+                    .all(|(f, &t)| FieldType::of(&f.value) == t)
+        };
+        if admitted == Some((table, line.key_set)) && same_types() {
             continue;
         }
         match known.columns.admit_columns(line.tags, line.fields) {
             Ok(_) => {
                 admitted = Some((table, line.key_set));
-                std::mem::swap(&mut types, &mut admitted_types);
+                admitted_types.clear();
+                admitted_types.extend(line.fields.iter().map(|f| FieldType::of(&f.value)));
             }
             Err(conflict) => {
                 conflicts.push(Conflict {
