@@ -1,10 +1,13 @@
 // Times the wasm core under Node on a line-protocol file, in 10 MB requests (as a browser
 // or the worker would see them). Usage: node scripts/bench-wasm.mjs FILE
+// WASM_PKG=DIR times another build (default target/wasm-node, from scripts/build-www.sh --node).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { resolve } from "node:path";
 
 const require = createRequire(import.meta.url);
-const { validate } = require("../target/wasm-node/linegate.js");
+const pkg = resolve(process.env.WASM_PKG || new URL("../target/wasm-node", import.meta.url).pathname);
+const { validate } = require(`${pkg}/linegate.js`);
 
 const text = readFileSync(process.argv[2], "utf8");
 const chunks = [];

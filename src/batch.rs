@@ -15,7 +15,32 @@ struct RowIndex {
     time: i64,
     line_number: u32,
     key_set: u64,
+    /// The fields' types, see [`field_types`].
+    field_types: u64,
     offset: usize,
+}
+
+/// [`RowIndex::field_types`] of a row of more fields than fit in the signature.
+const WIDE_TYPES: u64 = u64::MAX;
+
+/// The types of up to 21 fields, three bits each (never zero, so the count is in it too):
+/// rows with equal signatures have the same field types in the same order. Computed as the
+/// line is copied into the batch, while its fields are in the cache: comparing the fields
+/// of two rows later reads every field of the batch again (7.6% of the wasm report's time).
+fn field_types(fields: &[Field<'_>]) -> u64 {
+    if fields.len() > 21 {
+        return WIDE_TYPES;
+    }
+    fields.iter().fold(0, |types, field| {
+        let code = match field.value {
+            FieldValue::Float(_) => 1,
+            FieldValue::Integer(_) => 2,
+            FieldValue::UInteger(_) => 3,
+            FieldValue::String(_) => 4,
+            FieldValue::Boolean(_) => 5,
+        };
+        types << 3 | code
+    })
 }
 
 /// One accepted row, borrowed from a [`WriteBatch`].
@@ -38,6 +63,8 @@ pub struct Row<'b, 'a> {
     pub key_set: u64,
     /// Byte offset of the row's line in the body (see [`crate::LineError::locate`]).
     pub offset: usize,
+    /// The fields' types (see `field_types`).
+    field_types: u64,
 }
 
 impl Row<'_, '_> {
@@ -48,11 +75,11 @@ impl Row<'_, '_> {
         self.table_index == other.table_index
             && self.key_set == other.key_set
             && self.fields.len() == other.fields.len()
-            && self
-                .fields
-                .iter()
-                .zip(other.fields)
-                .all(|(a, b)| std::mem::discriminant(&a.value) == std::mem::discriminant(&b.value))
+            && self.field_types == other.field_types
+            && (self.field_types != WIDE_TYPES
+                || self.fields.iter().zip(other.fields).all(|(a, b)| {
+                    std::mem::discriminant(&a.value) == std::mem::discriminant(&b.value)
+                }))
     }
 }
 
@@ -99,6 +126,7 @@ impl<'a> WriteBatch<'a> {
             time,
             line_number: line.line_number,
             key_set: line.key_set,
+            field_types: field_types(line.fields),
             offset: line.offset,
         });
     }
@@ -166,6 +194,7 @@ impl<'a> WriteBatch<'a> {
             line_number: r.line_number,
             key_set: r.key_set,
             offset: r.offset,
+            field_types: r.field_types,
         }
     }
 

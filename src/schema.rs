@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 
 use crate::batch::Row;
-use crate::lp::{FieldValue, LineError, LineErrorKind, SchemaConflict};
+use crate::lp::{Field, FieldValue, LineError, LineErrorKind, SchemaConflict, Tag};
 
 /// The type of a field column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -252,6 +252,16 @@ impl TableSchema {
     /// on a conflict nothing of the row is kept. (A row never names a column twice: the
     /// parser refuses duplicate keys and a tag and field of one name.)
     pub fn admit<'a>(&mut self, row: &Row<'_, 'a>) -> Result<bool, ColumnConflict<'a>> {
+        self.admit_columns(row.tags, row.fields)
+    }
+
+    /// [`Self::admit`] for a row's tags and fields as they are, such as a parsed
+    /// [`crate::lp::Line`]'s before any batch holds them.
+    pub fn admit_columns<'a>(
+        &mut self,
+        tags: &[Tag<'a>],
+        fields: &[Field<'a>],
+    ) -> Result<bool, ColumnConflict<'a>> {
         let mut new_tags: Vec<String> = Vec::new();
         let mut new_fields: Vec<(String, FieldType)> = Vec::new();
         let conflict = |key: &crate::lp::LpStr<'a>, existing, found| ColumnConflict {
@@ -260,7 +270,7 @@ impl TableSchema {
             existing,
             found,
         };
-        for tag in row.tags {
+        for tag in tags {
             let name = tag.key.as_str();
             match self.kind_of(&name) {
                 Some(ColumnKind::Tag) => {}
@@ -268,7 +278,7 @@ impl TableSchema {
                 None => new_tags.push(name.into_owned()),
             }
         }
-        for field in row.fields {
+        for field in fields {
             let name = field.key.as_str();
             let found = ColumnKind::Field(FieldType::of(&field.value));
             match self.kind_of(&name) {

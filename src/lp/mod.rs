@@ -386,7 +386,7 @@ impl<'a> LineParser<'a> {
             start,
             &MEASUREMENT_STOP,
             Escapes::Measurement,
-            self.previous_measurement,
+            self.previous_measurement.as_ref(),
         )?;
         if measurement.raw.is_empty() {
             return fail(start, LineErrorKind::MissingMeasurement);
@@ -537,7 +537,7 @@ impl<'a> LineParser<'a> {
         &self,
         start: usize,
         kind: KeyKind,
-        expected: Option<Pattern>,
+        expected: Option<&Pattern>,
     ) -> Step<(LpStr<'a>, usize, bool)> {
         // Fast path: the previous line's key at this index, with its `=`. That key has no
         // escapes and no stop bytes, so scanning would stop at the same `=`.
@@ -585,7 +585,7 @@ impl<'a> LineParser<'a> {
         start: usize,
         stops: &ByteSet,
         kind: Escapes,
-        expected: Option<Pattern>,
+        expected: Option<&Pattern>,
     ) -> Step<(LpStr<'a>, usize, bool)> {
         let b = self.bytes;
         // Fast path: the same name as in the previous line (a valid name without escapes),
@@ -866,9 +866,9 @@ impl<'a> LineParser<'a> {
 
     /// The previous line's key at `index`, if below `limit` (keys of one kind).
     #[inline(always)]
-    fn expected_key(&self, index: usize, limit: usize) -> Option<Pattern> {
+    fn expected_key(&self, index: usize, limit: usize) -> Option<&Pattern> {
         if index < limit {
-            self.previous_keys.get(index).copied()
+            self.previous_keys.get(index)
         } else {
             None
         }

@@ -73,6 +73,44 @@ fn utf8_first_bad_byte_line_and_column() {
     assert_eq!(utf8(b"cpu,unit=\xb5s v=1"), invalid_utf8(1, 10));
 }
 
+/// The 32-byte ASCII steps: a bad byte or a multi-byte character at every offset around
+/// the steps' boundaries gives the same answer as the standard library.
+#[test]
+fn utf8_matches_std_around_the_ascii_steps() {
+    for len in 0..100 {
+        for at in 0..len {
+            for insert in [
+                &b"\xff"[..],
+                "é".as_bytes(),
+                "𝄞".as_bytes(),
+                b"\xe2\x82",
+                b"\x80",
+            ] {
+                let mut body = vec![b'a'; len];
+                body[len / 2] = b'\n';
+                body.splice(at..at, insert.iter().copied());
+                let expected = std::str::from_utf8(&body);
+                match (utf8(&body), expected) {
+                    (Ok(text), Ok(std)) => assert_eq!(text, std),
+                    (Err(_), Err(e)) => {
+                        let at = e.valid_up_to();
+                        let line_start = body[..at]
+                            .iter()
+                            .rposition(|&c| c == b'\n')
+                            .map_or(0, |i| i + 1);
+                        let line = 1 + body[..at].iter().filter(|&&c| c == b'\n').count();
+                        let column = at - line_start + 1;
+                        assert_eq!(utf8(&body), invalid_utf8(line as u32, column as u32));
+                    }
+                    (got, std) => panic!("{len} {at} {insert:?}: {got:?} against {std:?}"),
+                }
+                let ascii = super::ascii_prefix(&body);
+                assert!(ascii <= at && ascii % 32 == 0, "{len} {at}");
+            }
+        }
+    }
+}
+
 #[test]
 fn utf8_error_on_a_long_body() {
     let mut body = Vec::new();
@@ -397,4 +435,24 @@ fn rows_have_the_same_shape_only_with_the_same_table_keys_and_types() {
     let again = validate_text(body, Precision::Second, 0, true).unwrap();
     let first_again = again.batch.rows().next().unwrap();
     assert!(!rows[0].same_shape(&first_again));
+}
+
+/// Rows of more fields than the type signature holds compare their fields one by one.
+#[test]
+fn wide_rows_have_the_same_shape_only_with_the_same_types() {
+    for fields in [20, 21, 22, 40] {
+        let line = |types: &dyn Fn(usize) -> &'static str| {
+            let fields: Vec<String> = (0..fields).map(|i| format!("f{i}={}", types(i))).collect();
+            format!("m,a=1 {}\n", fields.join(","))
+        };
+        let body = line(&|_| "1")
+            + &line(&|_| "1")
+            + &line(&|i| if i == 0 { "1i" } else { "1" })
+            + &line(&|i| if i + 1 == fields { "t" } else { "1" });
+        let accepted = validate_text(&body, Precision::Second, 0, true).unwrap();
+        let rows: Vec<_> = accepted.batch.rows().collect();
+        assert!(rows[0].same_shape(&rows[1]), "{fields}");
+        assert!(!rows[1].same_shape(&rows[2]), "{fields}: first field");
+        assert!(!rows[1].same_shape(&rows[3]), "{fields}: last field");
+    }
 }

@@ -17,11 +17,11 @@ use js_sys::{JsString, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use linegate::lp::FieldValue;
+use linegate::lp::{Escapes, Field, FieldValue, LineParser, LpStr, Tag};
 use linegate::schema::{FieldType, TableSchema};
 use linegate::{
-    Accepted, AuthScheme, BodyDecoder, ContentEncoding, Endpoint, Precision, RequestParts, Row,
-    WriteBatch, WriteRequest,
+    Accepted, AuthScheme, BodyDecoder, ContentEncoding, Endpoint, LineError, Precision,
+    RequestParts, Row, WriteBatch, WriteRequest,
 };
 
 #[wasm_bindgen]
@@ -50,7 +50,7 @@ thread_local! {
 /// A `&str` argument would go through wasm-bindgen's glue, which copies ASCII one
 /// character at a time in JavaScript: that copy took longer than validating the text.
 /// `encodeInto` runs natively, at memory speed.
-fn utf8_of(text: &JsValue) -> Result<String, JsError> {
+fn utf8_of(text: &JsValue) -> Result<Vec<u8>, JsError> {
     let text: &JsString = text
         .dyn_ref()
         .ok_or_else(|| JsError::new("the text to validate must be a string"))?;
@@ -73,8 +73,17 @@ fn utf8_of(text: &JsValue) -> Result<String, JsError> {
         rest = rest.slice(read, length);
         bytes.reserve(3 * rest.length() as usize);
     }
-    // encodeInto writes UTF-8 only (a lone surrogate becomes U+FFFD); checked all the same.
-    String::from_utf8(bytes).map_err(|e| JsError::new(&e.to_string()))
+    Ok(bytes)
+}
+
+/// The text of [`utf8_of`]'s bytes. encodeInto writes UTF-8 only (a lone surrogate becomes
+/// U+FFFD); checked all the same, by the core's check (an ASCII fast path: the standard
+/// library's reads four bytes a step in wasm32), with the standard library's message.
+fn text_of(bytes: &[u8]) -> Result<&str, JsError> {
+    linegate::utf8(bytes).map_err(|_| match std::str::from_utf8(bytes) {
+        Err(e) => JsError::new(&e.to_string()),
+        Ok(_) => JsError::new("invalid UTF-8"),
+    })
 }
 
 /// Options read from the JavaScript object passed to [`validate`] and [`to_canonical`].
@@ -331,48 +340,76 @@ fn schema(batch: &WriteBatch<'_>, seed: Vec<KnownTable>) -> (Vec<TableReport>, V
 #[wasm_bindgen]
 pub fn validate(text: JsValue, options: JsValue) -> Result<JsValue, JsError> {
     let mut options = Options::read(&options)?;
-    let text = utf8_of(&text)?;
-    let Accepted { batch, rejected } = accept(&text, &options);
+    let bytes = utf8_of(&text)?;
+    let text = text_of(&bytes)?;
+    let report = if options.canonical {
+        batch_report(text, &mut options)
+    } else {
+        streamed_report(text, &mut options)
+    };
+    report
+        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn error_report(e: LineError, offset: u32) -> ErrorReport {
+    ErrorReport {
+        line: e.line + offset,
+        column: e.column,
+        message: e.kind.to_string(),
+        original_line: e.original_line,
+    }
+}
+
+fn row_report(
+    line_number: u32,
+    table: &LpStr<'_>,
+    tags: &[Tag<'_>],
+    fields: &[Field<'_>],
+    time: i64,
+) -> RowReport {
+    RowReport {
+        line: line_number,
+        table: table.as_str().into_owned(),
+        tags: tags
+            .iter()
+            .map(|t| (t.key.as_str().into_owned(), t.value.as_str().into_owned()))
+            .collect(),
+        fields: fields
+            .iter()
+            .map(|f| FieldReport {
+                key: f.key.as_str().into_owned(),
+                r#type: f.value.type_name(),
+                value: value_text(&f.value),
+            })
+            .collect(),
+        time_ns: time.to_string(),
+        time_rfc3339: rfc3339(time),
+    }
+}
+
+/// The report from the core's batch of the accepted lines, which the canonical text needs.
+fn batch_report(text: &str, options: &mut Options) -> Report {
+    let Accepted { batch, rejected } = accept(text, options);
     let offset = options.first_line - 1;
     let lines = (batch.len() + rejected.len()) as u32;
     let errors = rejected
         .into_iter()
-        .map(|e| ErrorReport {
-            line: e.line + offset,
-            column: e.column,
-            message: e.kind.to_string(),
-            original_line: e.original_line,
-        })
+        .map(|e| error_report(e, offset))
         .collect();
     let rows = batch
         .rows()
         .take(options.max_rows)
-        .map(|row| RowReport {
-            line: row.line_number + offset,
-            table: row.table.as_str().into_owned(),
-            tags: row
-                .tags
-                .iter()
-                .map(|t| (t.key.as_str().into_owned(), t.value.as_str().into_owned()))
-                .collect(),
-            fields: row
-                .fields
-                .iter()
-                .map(|f| FieldReport {
-                    key: f.key.as_str().into_owned(),
-                    r#type: f.value.type_name(),
-                    value: value_text(&f.value),
-                })
-                .collect(),
-            time_ns: row.time.to_string(),
-            time_rfc3339: rfc3339(row.time),
+        .map(|row| {
+            let line = row.line_number + offset;
+            row_report(line, &row.table, row.tags, row.fields, row.time)
         })
         .collect();
     let (tables, mut conflicts) = schema(&batch, std::mem::take(&mut options.schema));
     for conflict in &mut conflicts {
         conflict.line += offset;
     }
-    let report = Report {
+    Report {
         endpoint: options.endpoint.path(),
         precision: options.precision.as_str(),
         lines,
@@ -384,18 +421,136 @@ pub fn validate(text: JsValue, options: JsValue) -> Result<JsValue, JsError> {
         tables,
         conflicts,
         canonical: options.canonical.then(|| batch.to_line_protocol()),
-    };
-    report
-        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+/// Whether two names have the same value; names without escapes compared byte by byte
+/// in place (`==` on `LpStr` was an out-of-line call and a `memcmp` call per line).
+#[inline(always)]
+fn same_name(a: &LpStr<'_>, b: &LpStr<'_>) -> bool {
+    if a.escapes() == Escapes::None && b.escapes() == Escapes::None {
+        let (a, b) = (a.raw().as_bytes(), b.raw().as_bytes());
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    } else {
+        a == b
+    }
+}
+
+/// The same report as [`batch_report`] without the canonical text, built line by line as
+/// the parser yields them: no batch is built, so the tags and fields of every line are not
+/// copied into one (about 530 bytes a Telegraf line, written to memory the caches cannot
+/// hold for a 10 MB text: a tenth of the report's time) nor read again for the schema.
+///
+/// The same rules in the same order as [`validate_text`](linegate::validate_text) and
+/// [`schema`]: lines without a timestamp take `now` in the precision; tables in order of
+/// first appearance after the seed's; a row of the previous admitted row's table, keys
+/// (`key_set`) and field types is not checked again.
+fn streamed_report(text: &str, options: &mut Options) -> Report {
+    let offset = options.first_line - 1;
+    let default_time = options.precision.truncate(options.now);
+    let mut tables = std::mem::take(&mut options.schema);
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    let mut conflicts = Vec::new();
+    let (mut points, mut fields) = (0u32, 0u32);
+    // The table of the previous line, and the table and keys of the previous admitted row
+    // with its field types.
+    let mut last_table: Option<(LpStr<'_>, usize)> = None;
+    let mut admitted: Option<(usize, u64)> = None;
+    let mut admitted_types: Vec<FieldType> = Vec::new();
+    let mut parser = LineParser::new(text, options.precision);
+    while let Some(line) = parser.next_line() {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                errors.push(error_report(e, offset));
+                continue;
+            }
+        };
+        points += 1;
+        fields += line.fields.len() as u32;
+        let time = line.timestamp.unwrap_or(default_time);
+        if rows.len() < options.max_rows {
+            let number = line.line_number + offset;
+            rows.push(row_report(
+                number,
+                &line.measurement,
+                line.tags,
+                line.fields,
+                time,
+            ));
+        }
+        let table = match last_table {
+            Some((name, i)) if same_name(&name, &line.measurement) => i,
+            _ => {
+                let name = line.measurement.as_str();
+                let i = match tables.iter().position(|known| known.name == name) {
+                    Some(i) => i,
+                    None => {
+                        tables.push(KnownTable {
+                            name: name.into_owned(),
+                            columns: TableSchema::default(),
+                            rows: 0,
+                        });
+                        tables.len() - 1
+                    }
+                };
+                last_table = Some((line.measurement, i));
+                i
+            }
+        };
+        let known = &mut tables[table];
+        known.rows += 1;
+        let same_types = || {
+            line.fields.len() == admitted_types.len()
+                && line
+                    .fields
+                    .iter()
+                    .zip(&admitted_types)
+                    .all(|(f, &t)| FieldType::of(&f.value) == t)
+        };
+        if admitted == Some((table, line.key_set)) && same_types() {
+            continue;
+        }
+        match known.columns.admit_columns(line.tags, line.fields) {
+            Ok(_) => {
+                admitted = Some((table, line.key_set));
+                admitted_types.clear();
+                admitted_types.extend(line.fields.iter().map(|f| FieldType::of(&f.value)));
+            }
+            Err(conflict) => {
+                conflicts.push(Conflict {
+                    line: line.line_number + offset,
+                    table: known.name.clone(),
+                    column: conflict.column,
+                    expected: conflict.existing.name(),
+                    found: conflict.found.name(),
+                });
+                admitted = None;
+            }
+        }
+    }
+    Report {
+        endpoint: options.endpoint.path(),
+        precision: options.precision.as_str(),
+        lines: points + errors.len() as u32,
+        points,
+        fields,
+        bytes: text.len(),
+        errors,
+        rows,
+        tables: tables.into_iter().map(KnownTable::report).collect(),
+        conflicts,
+        canonical: None,
+    }
 }
 
 /// The accepted lines of `text` as canonical line protocol with nanosecond timestamps.
 #[wasm_bindgen(js_name = toCanonical)]
 pub fn to_canonical(text: JsValue, options: JsValue) -> Result<String, JsError> {
     let options = Options::read(&options)?;
-    let text = utf8_of(&text)?;
-    Ok(accept(&text, &options).batch.to_line_protocol())
+    let bytes = utf8_of(&text)?;
+    Ok(accept(text_of(&bytes)?, &options).batch.to_line_protocol())
 }
 
 /// The core's partial-write validation of `text`; an empty text is simply no lines here.

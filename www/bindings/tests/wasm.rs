@@ -253,3 +253,90 @@ fn check_request_reports_parameters_or_the_servers_error() {
     let encoding = check_request("/write", Some("db=a".into()), None, Some("br".into())).unwrap();
     assert_eq!(number(&encoding, "status"), 415.0);
 }
+
+/// The report built line by line (no canonical text) is the report built from the core's
+/// batch (with canonical text), but for the canonical text itself.
+#[wasm_bindgen_test]
+fn the_streamed_report_is_the_batch_report() {
+    let wide = |ty: &str| {
+        let fields: Vec<String> = (0..25)
+            .map(|i| format!("f{i}={}", if i == 24 { ty } else { "1" }))
+            .collect();
+        format!("wide,t=1 {} 5\n", fields.join(","))
+    };
+    let texts = [
+        "cpu,host=a usage=0.5,cores=4i 1700000000\n# comment\n\ncpu,host=b usage=1 1700000001\nmem free=10u,ok=T 1700000002\n".to_string(),
+        "m v=1\nm v=1i\nm v=2\nn v=\"s\"\nm,t=1 v=3\nm v=1i\nm v=4\nn v=1\nm v=5 9\n".to_string(),
+        "cpu,host=a v=1 1\nbad line\ncpu,host=a v=2 2\ncpu,host=a,v=x v=3 3\ncpu v=1,v=2\n\ncpu,host=a v=4\n".to_string(),
+        "we\\ ird,t\\=k=v\\,1 f\\ x=\"q\\\"s\" 1\nwe\\ ird,t\\=k=v\\,2 f\\ x=1 2\nwe\\ ird,t\\=k=v v=t\n".to_string(),
+        wide("1") + &wide("1") + &wide("1i") + &wide("1") + &wide("t"),
+        "a x=1\nb x=1\na x=2\nc,x=1 y=1\nb x=1i\na x=3\nc y=2\n".to_string(),
+        String::new(),
+        "# only a comment\n\n".to_string(),
+    ];
+    let seed = validate(
+        "m v=1i\nother,host=a v=1\n".into(),
+        options(&[("maxRows", 0.into())]),
+    )
+    .unwrap();
+    for text in &texts {
+        for max_rows in [0, 2, 1000] {
+            for with_seed in [false, true] {
+                let mut pairs = vec![
+                    ("maxRows", JsValue::from(max_rows)),
+                    ("now", JsValue::from(1_700_000_000_000_000_000.0)),
+                    ("firstLine", JsValue::from(7)),
+                    ("precision", JsValue::from("s")),
+                ];
+                if with_seed {
+                    pairs.push(("schema", get(&seed, "tables")));
+                }
+                let streamed = validate(text.as_str().into(), options(&pairs)).unwrap();
+                pairs.push(("canonical", JsValue::TRUE));
+                let batch = validate(text.as_str().into(), options(&pairs)).unwrap();
+                assert!(get(&batch, "canonical").is_string());
+                Reflect::delete_property(&batch.clone().into(), &JsValue::from_str("canonical"))
+                    .unwrap();
+                let json = |v: &JsValue| String::from(js_sys::JSON::stringify(v).unwrap());
+                assert_eq!(
+                    json(&streamed),
+                    json(&batch),
+                    "{text:?} {max_rows} {with_seed}"
+                );
+            }
+        }
+    }
+}
+
+/// Floats that take Eisel-Lemire (more than 2^53 as a mantissa; in a simd128 build its
+/// 128-bit products come from SIMD lanes) parse to the standard library's values.
+#[wasm_bindgen_test]
+fn full_precision_floats_match_the_standard_library() {
+    let values = [
+        "1428.4285714285713",
+        "857.1428571428571",
+        "0.30000000000000004",
+        "123456.78901234567",
+        "9007199254740993",
+        "18446744073709551615",
+        "1.7976931348623157e308",
+        "2.2250738585072014e-308",
+        "4.9406564584124654e-324",
+        "3.141592653589793238462643383279",
+        "7.2057594037927933e16",
+        "-0.000123456789012345678",
+    ];
+    let text: String = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("m f{i}={v}\n"))
+        .collect();
+    let report = validate(text.as_str().into(), options(&[])).unwrap();
+    let rows = Array::from(&get(&report, "rows"));
+    assert_eq!(rows.length() as usize, values.len());
+    for (i, v) in values.iter().enumerate() {
+        let field = Array::from(&get(&rows.get(i as u32), "fields")).get(0);
+        let expected = v.parse::<f64>().unwrap().to_string();
+        assert_eq!(string(&field, "value"), expected, "{v}");
+    }
+}
