@@ -23,7 +23,7 @@ echo "== SIGKILL loop: $kills kills under 4 writers (release build)"
 status=0
 CRASH_KILLS=$kills cargo test --release -p linegate-server --test crash -- --nocapture \
   >"$out/crash.log" 2>&1 || status=$?
-acked=$(grep -o '[0-9]* batches acknowledged' "$out/crash.log" | awk '{s += $1} END {print s + 0}')
+acked=$( (grep -o '[0-9]* batches acknowledged' "$out/crash.log" || true) | awk '{s += $1} END {print s + 0}')
 rounds=$(grep -c '^round [0-9]*:' "$out/crash.log" || true)
 crash=$([ "$status" = 0 ] && echo "every acknowledged batch stored exactly once" || echo "**FAILED** (target/reliability/crash.log)")
 
@@ -38,7 +38,7 @@ for target in "${targets[@]}"; do
   status=0
   cargo fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" -- -runs="$runs" \
     -max_len=4096 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1 || status=$?
-  executed=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  executed=$( (grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" || true) | grep -o '[0-9]*$' || echo 0)
   seconds=$(( $(date +%s) - started ))
   verdict=$([ "$status" = 0 ] && echo "no crash" || echo "**crashed** (fuzz/artifacts/$target)")
   rows+=("| \`$target\` | $(printf "%'d" "$executed") | ${seconds} s | $verdict |")
