@@ -1,6 +1,7 @@
 // What the worker's end-to-end tests share: named checks, timed steps and an HTTP client
 // for the edge (gzip on request, one retry after an early answer closed the connection).
 import zlib from "node:zlib";
+import assert from "node:assert/strict";
 import { sleep } from "./harness.mjs";
 
 let passed = 0;
@@ -52,5 +53,16 @@ export function sender(base) {
     }
     const text = await r.text();
     return { status: r.status, headers: r.headers, text, json: text ? safeJson(text) : undefined };
+  };
+}
+
+/** A `sql(db, q)` that reads rows straight from linegate's server at `server` with `token`. */
+export function sqlClient(server, token) {
+  return async function sql(db, q) {
+    const url = `${server}/api/v3/query_sql?db=${encodeURIComponent(db)}&q=${encodeURIComponent(q)}&format=json`;
+    const r = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+    const text = await r.text();
+    assert.equal(r.status, 200, `query ${q}: ${text}`);
+    return JSON.parse(text);
   };
 }

@@ -8,7 +8,7 @@
 import zlib from "node:zlib";
 import assert from "node:assert/strict";
 import { harness } from "./harness.mjs";
-import { basic, check, checksPassed, sender, timed } from "./checks.mjs";
+import { basic, check, checksPassed, sender, sqlClient, timed } from "./checks.mjs";
 
 const ADMIN = "upstream-admin-token-e2e"; // the native server's admin token = UPSTREAM_TOKEN
 const T0 = 1_700_000_000; // seconds
@@ -18,13 +18,7 @@ const r2Get = h.r2Get;
 
 // ---------------------------------------------------------------- helpers
 const send = sender(edge);
-async function sql(db, q) {
-  const url = `${server}/api/v3/query_sql?db=${encodeURIComponent(db)}&q=${encodeURIComponent(q)}&format=json`;
-  const r = await fetch(url, { headers: { Authorization: `Bearer ${ADMIN}` } });
-  const text = await r.text();
-  assert.equal(r.status, 200, `query ${q}: ${text}`);
-  return JSON.parse(text);
-}
+const sql = sqlClient(server, ADMIN);
 const seconds = (t) => Math.round(Date.parse(/Z$|[+-]\d\d:\d\d$/.test(t) ? t : t + "Z") / 1000);
 async function storageRequests() {
   const text = await (await fetch(`${server}/metrics`)).text();

@@ -9,7 +9,7 @@
 import http from "node:http";
 import assert from "node:assert/strict";
 import { harness, freePort, sleep } from "./harness.mjs";
-import { basic, check, checksPassed, sender, timed } from "./checks.mjs";
+import { basic, check, checksPassed, sender, sqlClient, timed } from "./checks.mjs";
 
 const ADMIN = "upstream-admin-token-upstreams"; // the native server's admin token
 const T0 = 1_700_000_000; // seconds
@@ -53,13 +53,7 @@ const edgeVars = {
   UPSTREAM_TIMEOUT_MS: "2000",
 };
 
-async function sql(db, q) {
-  const url = `${server}/api/v3/query_sql?db=${encodeURIComponent(db)}&q=${encodeURIComponent(q)}&format=json`;
-  const r = await fetch(url, { headers: { Authorization: `Bearer ${ADMIN}` } });
-  const text = await r.text();
-  assert.equal(r.status, 200, `query ${q}: ${text}`);
-  return JSON.parse(text);
-}
+const sql = sqlClient(server, ADMIN);
 /** InfluxDB 1.6.7's rows for an InfluxQL query, as objects, times in ns. */
 async function influxql(db, q) {
   const r = await fetch(`${influx}/query?db=${encodeURIComponent(db)}&epoch=ns&q=${encodeURIComponent(q)}`);
