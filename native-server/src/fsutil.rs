@@ -43,3 +43,17 @@ pub fn read_json_or_default<T: serde::de::DeserializeOwned + Default>(
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
+
+/// Whether an I/O error means the disk (or the user's quota) is full: a write refused with
+/// 507 and taken again once there is space, not a failure of the server.
+pub fn is_full(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// What a client is told when [`is_full`] refused its write.
+pub fn full_message(e: &io::Error) -> String {
+    format!("the data directory is full ({e}): the write was not stored; free space and retry")
+}

@@ -22,6 +22,7 @@ use crate::buffer::{adapt, to_record_batches, Buffers, Generation, TableBuffer, 
 use crate::catalog::{AdmitError, Catalog, DatabaseDef, TableDef};
 use crate::compact;
 use crate::dedup;
+use crate::fsutil;
 use crate::last;
 use crate::metrics::Metrics;
 use crate::persist::{self, Manifest, ParquetFile};
@@ -132,14 +133,6 @@ pub struct Store {
     drained: Notify,
     /// The persister task, stopped at shutdown before the runtime goes away.
     persister: Mutex<Option<tokio::task::JoinHandle<()>>>,
-}
-
-/// Whether an I/O error means the disk (or the user's quota) is full.
-fn is_full(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-    )
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -275,9 +268,9 @@ impl Store {
             })
             .map_err(|e| match e {
                 AdmitError::Line(line) => WriteError::Line(line),
-                AdmitError::Io(e) if is_full(&e) => WriteError::InsufficientStorage(format!(
-                    "the data directory is full ({e}): the write was not stored; free space and retry"
-                )),
+                AdmitError::Io(e) if fsutil::is_full(&e) => {
+                    WriteError::InsufficientStorage(fsutil::full_message(&e))
+                }
                 AdmitError::Io(e) => {
                     WriteError::Internal(format!("saving the catalog failed: {e}"))
                 }

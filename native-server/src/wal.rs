@@ -515,17 +515,11 @@ impl LogThread {
     /// goes on (the append is refused, later ones may fit); any other error, or a cut that
     /// fails, leaves the tail unknown and stops the log.
     fn write_failed(&mut self, e: io::Error) -> WalError {
-        let full = matches!(
-            e.kind(),
-            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
-        );
-        if full {
+        if fsutil::is_full(&e) {
             match self.file.set_len(self.written) {
                 Ok(()) => {
                     tracing::warn!(error = %e, "write-ahead log: disk full, write refused");
-                    return WalError::Full(format!(
-                        "the data directory is full ({e}): the write was not stored; free space and retry"
-                    ));
+                    return WalError::Full(fsutil::full_message(&e));
                 }
                 Err(cut) => tracing::error!(error = %cut, "cutting a failed append off failed"),
             }
