@@ -241,6 +241,21 @@ struct KnownTable {
 }
 
 impl KnownTable {
+    /// The index of table `name` in `tables`, added (empty) if it is not there yet.
+    fn index(tables: &mut Vec<KnownTable>, name: &str) -> usize {
+        match tables.iter().position(|known| known.name == name) {
+            Some(i) => i,
+            None => {
+                tables.push(KnownTable {
+                    name: name.to_owned(),
+                    columns: TableSchema::default(),
+                    rows: 0,
+                });
+                tables.len() - 1
+            }
+        }
+    }
+
     fn report(self) -> TableReport {
         TableReport {
             tags: self.columns.tags().to_vec(),
@@ -283,20 +298,7 @@ fn schema(batch: &WriteBatch<'_>, seed: Vec<KnownTable>) -> (Vec<TableReport>, V
     let index: Vec<usize> = batch
         .tables()
         .iter()
-        .map(|t| {
-            let name = t.as_str();
-            match tables.iter().position(|known| known.name == name) {
-                Some(i) => i,
-                None => {
-                    tables.push(KnownTable {
-                        name: name.into_owned(),
-                        columns: TableSchema::default(),
-                        rows: 0,
-                    });
-                    tables.len() - 1
-                }
-            }
-        })
+        .map(|t| KnownTable::index(&mut tables, &t.as_str()))
         .collect();
     let mut conflicts = Vec::new();
     // The previous row, if it was admitted.
@@ -483,18 +485,7 @@ fn streamed_report(text: &str, options: &mut Options) -> Report {
         let table = match last_table {
             Some((name, i)) if same_name(&name, &line.measurement) => i,
             _ => {
-                let name = line.measurement.as_str();
-                let i = match tables.iter().position(|known| known.name == name) {
-                    Some(i) => i,
-                    None => {
-                        tables.push(KnownTable {
-                            name: name.into_owned(),
-                            columns: TableSchema::default(),
-                            rows: 0,
-                        });
-                        tables.len() - 1
-                    }
-                };
+                let i = KnownTable::index(&mut tables, &line.measurement.as_str());
                 last_table = Some((line.measurement, i));
                 i
             }
