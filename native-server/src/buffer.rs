@@ -37,6 +37,9 @@ pub type TableKey = (u32, u32);
 /// tags were written in. A collision only makes a merge happen that was not needed.
 pub type SeriesKey = u64;
 
+/// A map keyed by series: a faster hash than the standard one, seeded per process.
+pub type SeriesMap<V> = HashMap<SeriesKey, V, foldhash::fast::RandomState>;
+
 /// The first and last time of a series in one request.
 #[derive(Debug, Clone, Copy)]
 pub struct Span {
@@ -52,7 +55,7 @@ pub struct TableRows {
     /// The rows, in the table's schema.
     pub batch: RecordBatch,
     /// The time span of each series in `batch`.
-    pub series: HashMap<SeriesKey, Span>,
+    pub series: SeriesMap<Span>,
     /// Some series' times do not strictly increase within `batch` (it may repeat a point).
     pub unordered: bool,
 }
@@ -175,7 +178,7 @@ struct TableBuilder<'a> {
     /// have the same keys, so the name lookup is skipped.
     last_keys: Vec<&'a str>,
     last_columns: Vec<usize>,
-    series: HashMap<SeriesKey, Span>,
+    series: SeriesMap<Span>,
     unordered: bool,
 }
 
@@ -206,7 +209,7 @@ impl<'a> TableBuilder<'a> {
             rows: 0,
             last_keys: Vec::new(),
             last_columns: Vec::new(),
-            series: HashMap::new(),
+            series: SeriesMap::default(),
             unordered: false,
         }
     }
@@ -422,7 +425,7 @@ impl TableBuffer {
 /// more cautious.
 #[derive(Default)]
 pub struct Latest {
-    series: HashMap<TableKey, HashMap<SeriesKey, Written>>,
+    series: HashMap<TableKey, SeriesMap<Written>>,
     /// The largest persisted time per table when the store opened.
     pub persisted: HashMap<TableKey, i64>,
 }

@@ -4,11 +4,14 @@
 //! One merge serves every layer: a buffer generation when it is persisted, files when they
 //! are compacted, and the sources a query reads when they may hold the same point.
 
-use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
-use arrow::compute::{concat_batches, take, take_record_batch};
+use std::collections::HashMap;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, TimestampNanosecondArray};
+use arrow::compute::interleave;
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
-use arrow::row::{RowConverter, Rows, SortField};
+use arrow::row::{Row, RowConverter, SortField};
+use foldhash::fast::FixedState;
 
 use crate::buffer::adapt;
 
@@ -20,101 +23,226 @@ pub fn merge(
     tag_count: usize,
     batches: Vec<RecordBatch>,
 ) -> Result<RecordBatch, ArrowError> {
-    let adapted = batches
+    Ok(merge_by_window(schema, tag_count, batches, None)?.batch)
+}
+
+/// The result of [`merge_by_window`].
+pub struct Merged {
+    /// One row per point, sorted by window, then series key, then time.
+    pub batch: RecordBatch,
+    /// Each window's start (ns) and its rows in `batch`, in time order.
+    pub windows: Vec<(i64, std::ops::Range<usize>)>,
+}
+
+/// [`merge`], with the points grouped by time window of `window` nanoseconds first (when
+/// given), so that each window's rows are one slice of the result.
+///
+/// The rows are gathered straight from the inputs into the result (Arrow's `interleave`):
+/// a merge holds its rows about twice, the inputs and the result, and copies them once.
+pub fn merge_by_window(
+    schema: &SchemaRef,
+    tag_count: usize,
+    batches: Vec<RecordBatch>,
+    window: Option<i64>,
+) -> Result<Merged, ArrowError> {
+    let inputs = batches
         .iter()
         .map(|b| adapt(b, schema))
         .collect::<Result<Vec<_>, _>>()?;
     drop(batches);
-    // The inputs are dropped once copied: a merge holds its rows about twice, not three times.
-    let all = match adapted.as_slice() {
-        [one] => one.clone(),
-        _ => concat_batches(schema, &adapted)?,
-    };
-    drop(adapted);
-    let time = all.num_columns() - 1;
-    let keys: Vec<ArrayRef> = (0..tag_count)
-        .chain(std::iter::once(time))
-        .map(|i| all.column(i).clone())
-        .collect();
-    // Keys are encoded once into Arrow's row format, so each comparison is a `memcmp` rather
-    // than a per-column dynamic one (several times faster on string tags).
-    let converter = RowConverter::new(
-        keys.iter()
-            .map(|k| SortField::new(k.data_type().clone()))
-            .collect(),
-    )?;
-    let rows = converter.convert_columns(&keys)?;
-    let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
-    let row = |i: u32| rows.row(i as usize);
-    if !order.windows(2).all(|w| row(w[0]) <= row(w[1])) {
-        // Stable: the rows of one point stay in write order.
-        order.sort_by(|&a, &b| row(a).cmp(&row(b)));
+    let time = schema.fields().len() - 1;
+    let rows: usize = inputs.iter().map(|b| b.num_rows()).sum();
+    let mut times = Vec::with_capacity(rows);
+    // Where each row is: (input, row in that input), by row number across the inputs.
+    let mut place = Vec::with_capacity(rows);
+    for (i, input) in inputs.iter().enumerate() {
+        let column = input
+            .column(time)
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>()
+            .ok_or_else(|| ArrowError::SchemaError("the time column is not a timestamp".into()))?;
+        times.extend_from_slice(column.values());
+        place.extend((0..input.num_rows()).map(|r| (i, r)));
     }
-    let runs = point_runs(&rows, &order);
-    if runs.len() == order.len() {
-        return take_record_batch(&all, &UInt32Array::from(order));
-    }
-    merge_runs(&all, tag_count, &order, &runs)
-}
-
-/// Where each point's rows start in `order` (sorted), as a list of run starts.
-fn point_runs(rows: &Rows, order: &[u32]) -> Vec<usize> {
-    let mut starts = Vec::with_capacity(order.len());
-    for (i, pair) in std::iter::once(None)
-        .chain(order.windows(2).map(Some))
-        .enumerate()
-    {
-        match pair {
-            Some(w) if rows.row(w[0] as usize) == rows.row(w[1] as usize) => {}
-            _ => starts.push(i),
-        }
-    }
-    starts
-}
-
-/// One row per run: tags and time from the run's last row, each field from the last row of
-/// the run where it is not null.
-fn merge_runs(
-    all: &RecordBatch,
-    tag_count: usize,
-    order: &[u32],
-    starts: &[usize],
-) -> Result<RecordBatch, ArrowError> {
-    let ends = starts
+    let tags: Vec<&[ArrayRef]> = inputs.iter().map(|b| &b.columns()[..tag_count]).collect();
+    let (order, runs) = point_order(&tags, &times, rows)?;
+    // The row each point takes its tags and time from: the last of its run.
+    let ends = runs
         .iter()
         .skip(1)
         .copied()
         .chain(std::iter::once(order.len()));
-    let runs: Vec<(usize, usize)> = starts.iter().copied().zip(ends).collect();
-    let last: UInt32Array = runs.iter().map(|&(_, end)| order[end - 1]).collect();
-    let time = all.num_columns() - 1;
-    let mut columns = Vec::with_capacity(all.num_columns());
-    for (c, column) in all.columns().iter().enumerate() {
-        let picked = if c < tag_count || c == time || column.null_count() == 0 {
-            take(column, &last, None)?
-        } else {
-            let latest: UInt32Array = runs
+    let mut points: Vec<(usize, usize)> = runs.iter().copied().zip(ends).collect();
+    let windows = match window {
+        Some(width) => group_by_window(
+            &mut points,
+            |(_, end)| times[order[end - 1] as usize],
+            width,
+        ),
+        None => vec![(0, 0..points.len())],
+    };
+    let last: Vec<(usize, usize)> = points
+        .iter()
+        .map(|&(_, end)| place[order[end - 1] as usize])
+        .collect();
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for c in 0..schema.fields().len() {
+        let arrays: Vec<&dyn Array> = inputs.iter().map(|b| b.column(c).as_ref()).collect();
+        let merges = c >= tag_count
+            && c != time
+            && points.len() < rows
+            && arrays.iter().any(|a| a.null_count() > 0);
+        let column = if merges {
+            // Each point's field from the last row of its run where it is not null.
+            let latest: Vec<(usize, usize)> = points
                 .iter()
                 .map(|&(start, end)| {
                     let run = &order[start..end];
-                    run.iter()
-                        .rev()
-                        .copied()
-                        .find(|&i| column.is_valid(i as usize))
-                        .unwrap_or(run[run.len() - 1])
+                    let valid = |&&i: &&u32| {
+                        let (input, row) = place[i as usize];
+                        arrays[input].is_valid(row)
+                    };
+                    place[*run.iter().rev().find(valid).unwrap_or(&run[run.len() - 1]) as usize]
                 })
                 .collect();
-            take(column, &latest, None)?
+            interleave(&arrays, &latest)?
+        } else {
+            interleave(&arrays, &last)?
         };
-        columns.push(picked);
+        columns.push(column);
     }
-    RecordBatch::try_new(all.schema(), columns)
+    Ok(Merged {
+        batch: RecordBatch::try_new(schema.clone(), columns)?,
+        windows,
+    })
+}
+
+/// Reorders `points` (sorted by series then time) by window of `width` nanoseconds,
+/// keeping their order within a window; returns each window's start and range.
+fn group_by_window(
+    points: &mut Vec<(usize, usize)>,
+    time: impl Fn((usize, usize)) -> i64,
+    width: i64,
+) -> Vec<(i64, std::ops::Range<usize>)> {
+    let width = width.max(1);
+    let of_point: Vec<i64> = points.iter().map(|&p| time(p).div_euclid(width)).collect();
+    let mut starts = of_point.clone();
+    starts.sort_unstable();
+    starts.dedup();
+    if starts.len() == 1 {
+        return vec![(starts[0] * width, 0..points.len())];
+    }
+    // Counting sort by window index, which keeps the order within a window.
+    let index: Vec<usize> = of_point
+        .iter()
+        .map(|w| starts.binary_search(w).unwrap_or_else(|i| i))
+        .collect();
+    let mut ends = vec![0usize; starts.len()];
+    for &i in &index {
+        ends[i] += 1;
+    }
+    for i in 1..ends.len() {
+        ends[i] += ends[i - 1];
+    }
+    let mut next: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).collect();
+    let mut grouped = vec![(0, 0); points.len()];
+    for (&p, &i) in points.iter().zip(&index) {
+        grouped[next[i]] = p;
+        next[i] += 1;
+    }
+    *points = grouped;
+    starts
+        .iter()
+        .zip(
+            std::iter::once(0)
+                .chain(ends.iter().copied())
+                .zip(ends.iter().copied()),
+        )
+        .map(|(&w, (start, end))| (w * width, start..end))
+        .collect()
+}
+
+/// Row indexes sorted by series key then time, stably (the rows of one point stay in write
+/// order), and where each point's rows start among them.
+///
+/// Rows are not compared with each other: each row's tag set is looked up among the
+/// distinct series (a hash of its bytes in Arrow's row format), only the distinct series
+/// are sorted, rows are placed by series rank (a counting sort, which keeps write order) and
+/// a series' times are sorted only when they are out of order. A buffer or a day holds few
+/// series and many rows, so this costs a hash per row instead of `n log n` string
+/// comparisons.
+fn point_order(
+    tags: &[&[ArrayRef]],
+    times: &[i64],
+    rows: usize,
+) -> Result<(Vec<u32>, Vec<usize>), ArrowError> {
+    let mut ids: Vec<u32> = vec![0; rows];
+    let mut rank = vec![0u32];
+    if let Some(first) = tags.first().filter(|t| !t.is_empty()) {
+        let converter = RowConverter::new(
+            first
+                .iter()
+                .map(|t| SortField::new(t.data_type().clone()))
+                .collect(),
+        )?;
+        let mut keys = converter.empty_rows(rows, rows * 16);
+        for columns in tags {
+            converter.append(&mut keys, columns)?;
+        }
+        let mut distinct: HashMap<Row<'_>, u32, FixedState> =
+            HashMap::with_hasher(FixedState::with_seed(0x6c69_6e65_6761_7465));
+        for (i, id) in ids.iter_mut().enumerate() {
+            let next = distinct.len() as u32;
+            *id = *distinct.entry(keys.row(i)).or_insert(next);
+        }
+        let mut by_key: Vec<(Row<'_>, u32)> = distinct.into_iter().collect();
+        by_key.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        rank = vec![0; by_key.len()];
+        for (r, &(_, id)) in by_key.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+    }
+    // `ends[r]` is where the rows of the series ranked `r` end in `order`.
+    let mut ends = vec![0usize; rank.len()];
+    for &id in &ids {
+        ends[rank[id as usize] as usize] += 1;
+    }
+    for r in 1..ends.len() {
+        ends[r] += ends[r - 1];
+    }
+    let mut next: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).collect();
+    let mut order = vec![0u32; times.len()];
+    for (i, &id) in ids.iter().enumerate() {
+        let slot = &mut next[rank[id as usize] as usize];
+        order[*slot] = i as u32;
+        *slot += 1;
+    }
+    drop(ids);
+    let mut runs = Vec::with_capacity(order.len());
+    let mut start = 0;
+    for end in ends {
+        let series = &mut order[start..end];
+        let time = |i: u32| times[i as usize];
+        if !series.windows(2).all(|w| time(w[0]) <= time(w[1])) {
+            series.sort_by_key(|&i| time(i)); // stable
+        }
+        for i in start..end {
+            if i == start || time(order[i]) != time(order[i - 1]) {
+                runs.push(i);
+            }
+        }
+        start = end;
+    }
+    Ok((order, runs))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{AsArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray};
+    use arrow::array::{
+        AsArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray, UInt32Array,
+    };
+    use arrow::datatypes::TimestampNanosecondType;
     use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, TimeUnit};
     use std::sync::Arc;
 
@@ -200,5 +328,116 @@ mod tests {
         let merged = merge(&schema(), 1, vec![rows]).unwrap();
         assert_eq!(merged.num_rows(), 2);
         assert_eq!(merged.column(0).as_string::<i32>().value(0), "a");
+    }
+
+    #[test]
+    fn merges_like_a_map_of_points_applied_in_write_order() {
+        // A reference: each point (tags, time) keeps each field's latest non-null value.
+        type Point = (Option<String>, Option<String>, i64);
+        type Fields = (Option<f64>, Option<i64>);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("host", DataType::Utf8, true),
+            Field::new("dc", DataType::Utf8, true),
+            Field::new("a", DataType::Float64, true),
+            Field::new("b", DataType::Int64, true),
+            Field::new(
+                "time",
+                DataType::Timestamp(TimeUnit::Nanosecond, None),
+                false,
+            ),
+        ]));
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..50 {
+            let mut expected: std::collections::BTreeMap<Point, Fields> = Default::default();
+            let mut batches = Vec::new();
+            for _ in 0..1 + next(4) {
+                let rows = next(40) as usize;
+                let mut cols: (Vec<_>, Vec<_>, Vec<_>, Vec<_>, Vec<_>) = Default::default();
+                for _ in 0..rows {
+                    let host = ["x", "y", "z"].get(next(4) as usize).map(|h| h.to_string());
+                    let dc = ["east", "west"]
+                        .get(next(3) as usize)
+                        .map(|d| d.to_string());
+                    let a = (next(3) > 0).then(|| next(100) as f64);
+                    let b = (next(3) > 0).then(|| next(100) as i64);
+                    let time = next(6) as i64 - 2;
+                    let point = expected
+                        .entry((host.clone(), dc.clone(), time))
+                        .or_default();
+                    point.0 = a.or(point.0);
+                    point.1 = b.or(point.1);
+                    cols.0.push(host);
+                    cols.1.push(dc);
+                    cols.2.push(a);
+                    cols.3.push(b);
+                    cols.4.push(time);
+                }
+                batches.push(
+                    RecordBatch::try_new(
+                        schema.clone(),
+                        vec![
+                            Arc::new(StringArray::from(cols.0)),
+                            Arc::new(StringArray::from(cols.1)),
+                            Arc::new(Float64Array::from(cols.2)),
+                            Arc::new(Int64Array::from(cols.3)),
+                            Arc::new(TimestampNanosecondArray::from(cols.4)),
+                        ],
+                    )
+                    .unwrap(),
+                );
+            }
+            let by_window =
+                merge_by_window(&(schema.clone() as SchemaRef), 2, batches.clone(), Some(3))
+                    .unwrap();
+            let merged = merge(&(schema.clone() as SchemaRef), 2, batches).unwrap();
+            // By window, the same points: each window's rows are those of `merged` in its
+            // time range, in the same order.
+            let mut start = 0;
+            for (window, rows) in &by_window.windows {
+                assert_eq!(rows.start, start);
+                start = rows.end;
+                let part = by_window.batch.slice(rows.start, rows.len());
+                let in_window: Vec<u32> = (0..merged.num_rows() as u32)
+                    .filter(|&i| {
+                        let t = merged.column(4).as_primitive::<TimestampNanosecondType>();
+                        t.value(i as usize).div_euclid(3) * 3 == *window
+                    })
+                    .collect();
+                let expected =
+                    arrow::compute::take_record_batch(&merged, &UInt32Array::from(in_window))
+                        .unwrap();
+                assert_eq!(part, expected);
+            }
+            assert_eq!(start, merged.num_rows());
+            let host = merged.column(0).as_string::<i32>();
+            let dc = merged.column(1).as_string::<i32>();
+            let a = merged.column(2).as_primitive::<Float64Type>();
+            let b = merged.column(3).as_primitive::<Int64Type>();
+            let time = merged
+                .column(4)
+                .as_primitive::<arrow::datatypes::TimestampNanosecondType>();
+            let got: Vec<(Point, Fields)> = (0..merged.num_rows())
+                .map(|i| {
+                    let text = |c: &arrow::array::StringArray| {
+                        c.is_valid(i).then(|| c.value(i).to_string())
+                    };
+                    (
+                        (text(host), text(dc), time.value(i)),
+                        (
+                            a.is_valid(i).then(|| a.value(i)),
+                            b.is_valid(i).then(|| b.value(i)),
+                        ),
+                    )
+                })
+                .collect();
+            // Sorted by tags (nulls first) then time, one row per point, merged fields.
+            assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
+        }
     }
 }

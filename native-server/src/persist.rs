@@ -10,13 +10,12 @@
 //! between leaves at worst an unlisted file (removed at the next start) and a segment that
 //! replays into the buffer again — never a lost or a doubled row.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{AsArray, RecordBatch, UInt32Array};
-use arrow::compute::take_record_batch;
+use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::TimestampNanosecondType;
 use arrow::error::ArrowError;
 use bytes::Bytes;
@@ -164,38 +163,12 @@ pub fn encode_table(
 ) -> Result<Vec<Encoded>, ArrowError> {
     let schema = def.schema();
     let batches: Vec<RecordBatch> = buffer.batches().cloned().collect();
-    let all = dedup::merge(&schema, def.columns.tags().len(), batches)?;
-    let time_index = schema.fields().len() - 1;
-    let times = all
-        .column(time_index)
-        .as_primitive::<TimestampNanosecondType>();
-    let mut windows: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
-    let first_window = times.values().first().map_or(0, |&t| t.div_euclid(window));
-    if times
-        .values()
-        .iter()
-        .all(|&t| t.div_euclid(window) == first_window)
-    {
-        windows.insert(first_window, Vec::new()); // every row: no need to split
-    } else {
-        for (i, &t) in times.values().iter().enumerate() {
-            windows
-                .entry(t.div_euclid(window))
-                .or_default()
-                .push(i as u32);
-        }
-    }
-    let mut out = Vec::with_capacity(windows.len());
-    for (w, rows) in windows {
-        // Rows taken in order stay sorted.
-        let part = if rows.is_empty() {
-            all.clone()
-        } else {
-            take_record_batch(&all, &UInt32Array::from(rows))?
-        };
-        out.push(encode(def, &part, w * window)?);
-    }
-    Ok(out)
+    let merged = dedup::merge_by_window(&schema, def.columns.tags().len(), batches, Some(window))?;
+    merged
+        .windows
+        .into_iter()
+        .map(|(start, rows)| encode(def, &merged.batch.slice(rows.start, rows.len()), start))
+        .collect()
 }
 
 /// Encodes sorted rows of table `def` as one Parquet file of the window starting at `window`.
