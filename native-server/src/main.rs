@@ -57,7 +57,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Freed memory is kept for reuse: a persist allocates and frees hundreds of megabytes,
-/// which glibc's allocator would map and unmap each time, a page fault per page.
+/// which glibc's allocator would map and unmap each time, a page fault per page
+/// (README, "Ingest").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
