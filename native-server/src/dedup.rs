@@ -52,6 +52,12 @@ pub fn merge_by_window(
     drop(batches);
     let time = schema.fields().len() - 1;
     let rows: usize = inputs.iter().map(|b| b.num_rows()).sum();
+    if rows == 0 {
+        return Ok(Merged {
+            batch: RecordBatch::new_empty(schema.clone()),
+            windows: Vec::new(),
+        });
+    }
     let mut times = Vec::with_capacity(rows);
     // Where each row is: (input, row in that input), by row number across the inputs.
     let mut place = Vec::with_capacity(rows);
@@ -315,6 +321,14 @@ mod tests {
         assert_eq!((a.value(0), time.value(0)), (4.0, 5));
         assert_eq!((a.value(1), time.value(1)), (3.0, 2));
         assert_eq!((a.value(2), time.value(2)), (1.0, 5));
+    }
+
+    #[test]
+    fn no_rows_merge_to_none() {
+        assert_eq!(merge(&schema(), 1, vec![]).unwrap().num_rows(), 0);
+        let empty = batch(&[], &[], &[], &[]);
+        let merged = merge_by_window(&schema(), 1, vec![empty], Some(10)).unwrap();
+        assert_eq!((merged.batch.num_rows(), merged.windows.len()), (0, 0));
     }
 
     #[test]
