@@ -2,12 +2,13 @@
 //! per point (last write wins).
 //!
 //! Persists write one file per table, time window and persist, so a day of live data or a
-//! backfill leaves many small files, and every query would open them all. Within a UTC day
-//! the files are merged in tiers: [`FAN_IN`] files of one level become one file of the next,
-//! so the day's newest data is rewritten rarely. Once the day is over and no file of it was
-//! written for a while, all its files become one. The merged file lists the newest `seq` of its inputs, so it keeps its place in write
-//! order; it is written before the manifest lists it, and its inputs are deleted only after
-//! that and once no query reads them: a crash at any point leaves the same answers.
+//! backfill leaves many small files, and every query would open them all. Within a UTC day the
+//! files are merged in tiers: [`FAN_IN`] files of one level become one file of the next, so the
+//! day's newest data is rewritten rarely. Once the day is over and no file of it was written
+//! for a while, all its files become one. The merged file lists the newest `seq` of its inputs,
+//! so it keeps its place in write order; it is written before the manifest lists it, and its
+//! inputs are deleted only after that and once no query reads them: a crash at any point leaves
+//! the same answers.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

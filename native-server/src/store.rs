@@ -702,8 +702,10 @@ impl Store {
                     .database_by_id(database_id)
                     .and_then(|db| db.tables.values().find(|t| t.id == table_id).cloned())
             };
-            let Some(def) = def else { continue }; // dropped meanwhile
-                                                   // The table's last rows, if made, take in the generation's.
+            let Some(def) = def else {
+                continue; // dropped meanwhile
+            };
+            // The table's last rows, if made, take in the generation's.
             let key = (database_id, table_id);
             let base = lock(&self.buffers).last.get(key);
             let updated = match &base {
