@@ -11,7 +11,7 @@ use arrow::compute::interleave;
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
 use arrow::row::{Row, RowConverter, SortField};
-use foldhash::fast::FixedState;
+use foldhash::fast::RandomState;
 
 use crate::buffer::adapt;
 
@@ -71,7 +71,7 @@ pub fn merge_by_window(
         place.extend((0..input.num_rows()).map(|r| (i, r)));
     }
     let tags: Vec<&[ArrayRef]> = inputs.iter().map(|b| &b.columns()[..tag_count]).collect();
-    let (order, runs) = point_order(&tags, &times, rows)?;
+    let (order, runs) = point_order(&tags, &times)?;
     // The row each point takes its tags and time from: the last of its run.
     let ends = runs
         .iter()
@@ -138,25 +138,12 @@ fn group_by_window(
     if starts.len() == 1 {
         return vec![(starts[0] * width, 0..points.len())];
     }
-    // Counting sort by window index, which keeps the order within a window.
     let index: Vec<usize> = of_point
         .iter()
         .map(|w| starts.binary_search(w).unwrap_or_else(|i| i))
         .collect();
-    let mut ends = vec![0usize; starts.len()];
-    for &i in &index {
-        ends[i] += 1;
-    }
-    for i in 1..ends.len() {
-        ends[i] += ends[i - 1];
-    }
-    let mut next: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).collect();
-    let mut grouped = vec![(0, 0); points.len()];
-    for (&p, &i) in points.iter().zip(&index) {
-        grouped[next[i]] = p;
-        next[i] += 1;
-    }
-    *points = grouped;
+    let (order, ends) = bucket_order(&index, starts.len());
+    *points = order.iter().map(|&i| points[i as usize]).collect();
     starts
         .iter()
         .zip(
@@ -168,6 +155,25 @@ fn group_by_window(
         .collect()
 }
 
+/// A counting sort: the indexes of `buckets` (each below `count`) ordered by bucket, in
+/// their original order within one, and where each bucket's indexes end.
+fn bucket_order(buckets: &[usize], count: usize) -> (Vec<u32>, Vec<usize>) {
+    let mut ends = vec![0usize; count];
+    for &b in buckets {
+        ends[b] += 1;
+    }
+    for b in 1..count {
+        ends[b] += ends[b - 1];
+    }
+    let mut next: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).collect();
+    let mut order = vec![0u32; buckets.len()];
+    for (i, &b) in buckets.iter().enumerate() {
+        order[next[b]] = i as u32;
+        next[b] += 1;
+    }
+    (order, ends)
+}
+
 /// Row indexes sorted by series key then time, stably (the rows of one point stay in write
 /// order), and where each point's rows start among them.
 ///
@@ -177,11 +183,8 @@ fn group_by_window(
 /// a series' times are sorted only when they are out of order. A buffer or a day holds few
 /// series and many rows, so this costs a hash per row instead of `n log n` string
 /// comparisons.
-fn point_order(
-    tags: &[&[ArrayRef]],
-    times: &[i64],
-    rows: usize,
-) -> Result<(Vec<u32>, Vec<usize>), ArrowError> {
+fn point_order(tags: &[&[ArrayRef]], times: &[i64]) -> Result<(Vec<u32>, Vec<usize>), ArrowError> {
+    let rows = times.len();
     let mut ids: Vec<u32> = vec![0; rows];
     let mut rank = vec![0u32];
     if let Some(first) = tags.first().filter(|t| !t.is_empty()) {
@@ -195,8 +198,7 @@ fn point_order(
         for columns in tags {
             converter.append(&mut keys, columns)?;
         }
-        let mut distinct: HashMap<Row<'_>, u32, FixedState> =
-            HashMap::with_hasher(FixedState::with_seed(0x6c69_6e65_6761_7465));
+        let mut distinct: HashMap<Row<'_>, u32, RandomState> = HashMap::default();
         for (i, id) in ids.iter_mut().enumerate() {
             let next = distinct.len() as u32;
             *id = *distinct.entry(keys.row(i)).or_insert(next);
@@ -208,22 +210,9 @@ fn point_order(
             rank[id as usize] = r as u32;
         }
     }
-    // `ends[r]` is where the rows of the series ranked `r` end in `order`.
-    let mut ends = vec![0usize; rank.len()];
-    for &id in &ids {
-        ends[rank[id as usize] as usize] += 1;
-    }
-    for r in 1..ends.len() {
-        ends[r] += ends[r - 1];
-    }
-    let mut next: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).collect();
-    let mut order = vec![0u32; times.len()];
-    for (i, &id) in ids.iter().enumerate() {
-        let slot = &mut next[rank[id as usize] as usize];
-        order[*slot] = i as u32;
-        *slot += 1;
-    }
+    let ranks: Vec<usize> = ids.iter().map(|&id| rank[id as usize] as usize).collect();
     drop(ids);
+    let (mut order, ends) = bucket_order(&ranks, rank.len());
     let mut runs = Vec::with_capacity(order.len());
     let mut start = 0;
     for end in ends {
