@@ -1,8 +1,9 @@
 //! Persistence: frozen buffer generations become Parquet files on the object store, listed in
 //! a manifest that also says how much of the WAL they cover.
 //!
-//! Files hold one row per point (last write wins), sorted by series key (the table's tags in
-//! series-key order) then time, one file per table per time window per snapshot, at
+//! Files hold one row per point (last write wins), one file per table per time window per
+//! snapshot: in write order when no point was written twice, else sorted by series key (the
+//! table's tags in series-key order) then time, as compaction's files always are; at
 //! `<instance>/<db id>/<table id>/<YYYY-MM-DD>/<HHMM>/<n>.parquet`, where `<instance>` is a
 //! random id made with the data directory, so servers can share a bucket.
 //! A file counts only once the manifest lists it: the manifest is replaced atomically after
@@ -10,12 +11,13 @@
 //! between leaves at worst an unlisted file (removed at the next start) and a segment that
 //! replays into the buffer again — never a lost or a doubled row.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{AsArray, RecordBatch};
+use arrow::array::{AsArray, BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
 use arrow::datatypes::TimestampNanosecondType;
 use arrow::error::ArrowError;
 use bytes::Bytes;
@@ -29,7 +31,7 @@ use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
-use crate::buffer::TableBuffer;
+use crate::buffer::{adapt, TableBuffer};
 use crate::catalog::TableDef;
 use crate::dedup;
 use crate::fsutil;
@@ -154,41 +156,96 @@ pub struct Encoded {
     pub max_time: i64,
 }
 
-/// Merges one table's buffered rows (one row per point, sorted by series key then time;
-/// [`dedup::merge`]) and encodes one Parquet file per time window of `window` nanoseconds.
+/// Encodes one table's buffered rows as one Parquet file per time window of `window`
+/// nanoseconds.
+///
+/// When a row may repeat a point, the rows are merged first (one row per point, sorted by
+/// series key then time; [`dedup::merge_by_window`]). Otherwise — every series written in
+/// time order, the usual case — each point is already there once and the rows are written
+/// in write order, as they are: sorting them is left to compaction, which merges files
+/// anyway, and the persist only copies the rows into Parquet.
 pub fn encode_table(
     def: &TableDef,
     buffer: &TableBuffer,
     window: i64,
 ) -> Result<Vec<Encoded>, ArrowError> {
     let schema = def.schema();
-    let batches: Vec<RecordBatch> = buffer.batches().cloned().collect();
-    let merged = dedup::merge_by_window(&schema, def.columns.tags().len(), batches, Some(window))?;
-    merged
-        .windows
+    if buffer.repeats {
+        let batches: Vec<RecordBatch> = buffer.batches().cloned().collect();
+        let merged =
+            dedup::merge_by_window(&schema, def.columns.tags().len(), batches, Some(window))?;
+        return merged
+            .windows
+            .into_iter()
+            .map(|(start, rows)| encode(def, &[merged.batch.slice(rows.start, rows.len())], start))
+            .collect();
+    }
+    let mut windows: BTreeMap<i64, Vec<RecordBatch>> = BTreeMap::new();
+    for batch in buffer.batches() {
+        split_by_window(&adapt(batch, &schema)?, window, &mut windows)?;
+    }
+    windows
         .into_iter()
-        .map(|(start, rows)| encode(def, &merged.batch.slice(rows.start, rows.len()), start))
+        .map(|(start, batches)| encode(def, &batches, start))
         .collect()
 }
 
-/// Encodes sorted rows of table `def` as one Parquet file of the window starting at `window`.
-pub fn encode(def: &TableDef, sorted: &RecordBatch, window: i64) -> Result<Encoded, ArrowError> {
-    let time_index = sorted.num_columns() - 1;
-    let times = sorted
-        .column(time_index)
-        .as_primitive::<TimestampNanosecondType>();
-    let (min_time, max_time) = times
-        .values()
-        .iter()
-        .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+/// Adds the rows of `batch` to `windows` (keyed by window start), keeping their order; a
+/// batch within one window (most are: a request covers seconds) is added whole.
+fn split_by_window(
+    batch: &RecordBatch,
+    width: i64,
+    windows: &mut BTreeMap<i64, Vec<RecordBatch>>,
+) -> Result<(), ArrowError> {
+    let width = width.max(1);
+    let times = batch
+        .column(batch.num_columns() - 1)
+        .as_primitive::<TimestampNanosecondType>()
+        .values();
+    let of = |t: i64| t.div_euclid(width) * width;
+    let Some(&first) = times.first() else {
+        return Ok(());
+    };
+    let start = of(first);
+    if times.iter().all(|&t| of(t) == start) {
+        windows.entry(start).or_default().push(batch.clone());
+        return Ok(());
+    }
+    let mut starts: Vec<i64> = times.iter().map(|&t| of(t)).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    for start in starts {
+        let in_window: BooleanArray = times.iter().map(|&t| Some(of(t) == start)).collect();
+        let rows = filter_record_batch(batch, &in_window)?;
+        windows.entry(start).or_default().push(rows);
+    }
+    Ok(())
+}
+
+/// Encodes rows of table `def` (in its schema) as one Parquet file of the window starting at
+/// `window`.
+pub fn encode(def: &TableDef, batches: &[RecordBatch], window: i64) -> Result<Encoded, ArrowError> {
+    let (mut min_time, mut max_time, mut rows) = (i64::MAX, i64::MIN, 0);
+    for batch in batches {
+        let times = batch
+            .column(batch.num_columns() - 1)
+            .as_primitive::<TimestampNanosecondType>();
+        for &t in times.values() {
+            min_time = min_time.min(t);
+            max_time = max_time.max(t);
+        }
+        rows += batch.num_rows() as u64;
+    }
     let props = writer_properties(def);
-    let mut writer = ArrowWriter::try_new(Vec::new(), sorted.schema(), Some(props))?;
-    writer.write(sorted)?;
+    let mut writer = ArrowWriter::try_new(Vec::new(), def.schema(), Some(props))?;
+    for batch in batches {
+        writer.write(batch)?;
+    }
     let bytes = writer.into_inner()?;
     Ok(Encoded {
         window,
         bytes: Bytes::from(bytes),
-        rows: sorted.num_rows() as u64,
+        rows,
         min_time,
         max_time,
     })
