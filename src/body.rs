@@ -105,10 +105,15 @@ impl BodyDecoder {
         }
     }
 
-    /// Rejects early a request whose `Content-Length` already exceeds the cap.
-    pub fn check_content_length(&self, content_length: Option<u64>) -> Result<(), WriteError> {
+    /// Rejects early a request whose `Content-Length` already exceeds the cap; otherwise
+    /// makes room for an identity body of that length, so its bytes are copied once.
+    pub fn check_content_length(&mut self, content_length: Option<u64>) -> Result<(), WriteError> {
         match content_length {
             Some(n) if n > self.limit as u64 => Err(self.too_large()),
+            Some(n) if self.encoding == ContentEncoding::Identity && self.out.is_empty() => {
+                self.out.reserve_exact(n as usize);
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

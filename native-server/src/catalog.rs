@@ -20,6 +20,9 @@ use serde::{Deserialize, Serialize};
 use crate::buffer::TableKey;
 use crate::fsutil;
 
+/// The name of every table's last column, the time of each row.
+pub const TIME_COLUMN: &str = "time";
+
 /// One table: its columns (the core's [`TableSchema`]: tags in series-key order, then
 /// fields in creation order), then `time`; with an id and the Arrow schema.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,7 +71,8 @@ impl TableDef {
             ArrowField::new(name, arrow_type(*ty), true).with_metadata(column_type(kind))
         }));
         columns.push(
-            ArrowField::new("time", time_type(), false).with_metadata(column_type("timestamp")),
+            ArrowField::new(TIME_COLUMN, time_type(), false)
+                .with_metadata(column_type("timestamp")),
         );
         self.schema = Some(Arc::new(Schema::new(columns)));
     }

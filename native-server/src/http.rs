@@ -479,6 +479,9 @@ async fn write(
     let endpoint = request.endpoint;
     let fail = |e: WriteError| ApiError::Core(e, endpoint);
     let mut decoder = request.body_decoder(state.max_body);
+    decoder
+        .check_content_length(http_body::Body::size_hint(&body).exact())
+        .map_err(fail)?;
     let mut stream = body.into_data_stream();
     let mut clock = BodyClock::new(state.body_timeout);
     while let Some(chunk) = clock.next_chunk(&mut stream).await.map_err(fail)? {

@@ -26,13 +26,13 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
 use crate::buffer::{adapt, TableBuffer};
-use crate::catalog::TableDef;
+use crate::catalog::{TableDef, TIME_COLUMN};
 use crate::dedup;
 use crate::fsutil;
 
@@ -237,7 +237,10 @@ pub fn encode(def: &TableDef, batches: &[RecordBatch], window: i64) -> Result<En
         rows += batch.num_rows() as u64;
     }
     let props = writer_properties(def);
-    let mut writer = ArrowWriter::try_new(Vec::new(), def.schema(), Some(props))?;
+    // Room for the whole file at once (it is smaller than the rows in memory): growing the
+    // buffer by doubling copied it about twice.
+    let room = batches.iter().map(|b| b.get_array_memory_size()).sum();
+    let mut writer = ArrowWriter::try_new(Vec::with_capacity(room), def.schema(), Some(props))?;
     for batch in batches {
         writer.write(batch)?;
     }
@@ -252,13 +255,17 @@ pub fn encode(def: &TableDef, batches: &[RecordBatch], window: i64) -> Result<En
 }
 
 /// Snappy, one row group per million rows, and dictionary encoding only for tags (few
-/// distinct values per series key, where it pays); numbers and strings are written plain,
-/// which saves hashing every value of every field.
+/// distinct values per series key, where it pays); fields are written plain, which saves
+/// hashing every value of every field. Times are delta-encoded and not compressed: deltas
+/// of a few bits take a third of the room of Snappy over plain times, for less work.
 fn writer_properties(def: &TableDef) -> WriterProperties {
+    let time = ColumnPath::from(TIME_COLUMN);
     let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(1 << 20))
-        .set_dictionary_enabled(false);
+        .set_dictionary_enabled(false)
+        .set_column_encoding(time.clone(), Encoding::DELTA_BINARY_PACKED)
+        .set_column_compression(time, Compression::UNCOMPRESSED);
     for tag in def.columns.tags() {
         props = props.set_column_dictionary_enabled(ColumnPath::from(tag.as_str()), true);
     }

@@ -277,7 +277,7 @@ fn content_encoding_rejected_with_415() {
 
 #[test]
 fn content_length_check() {
-    let d = BodyDecoder::new(ContentEncoding::Identity, 100);
+    let mut d = BodyDecoder::new(ContentEncoding::Identity, 100);
     assert_eq!(d.check_content_length(None), Ok(()));
     assert_eq!(d.check_content_length(Some(0)), Ok(()));
     assert_eq!(d.check_content_length(Some(100)), Ok(()));
@@ -290,19 +290,19 @@ fn content_length_check() {
         Err(WriteError::TooLarge { limit: 100 })
     );
     // Gzip: the header counts compressed bytes, against the same limit.
-    let d = BodyDecoder::new(ContentEncoding::Gzip, 100);
+    let mut d = BodyDecoder::new(ContentEncoding::Gzip, 100);
     assert_eq!(d.check_content_length(Some(100)), Ok(()));
     assert_eq!(
         d.check_content_length(Some(101)),
         Err(WriteError::TooLarge { limit: 100 })
     );
-    let d = BodyDecoder::new(ContentEncoding::Identity, 0);
+    let mut d = BodyDecoder::new(ContentEncoding::Identity, 0);
     assert_eq!(d.check_content_length(Some(0)), Ok(()));
     assert_eq!(
         d.check_content_length(Some(1)),
         Err(WriteError::TooLarge { limit: 0 })
     );
-    let d = BodyDecoder::new(ContentEncoding::Identity, DEFAULT_MAX_BODY);
+    let mut d = BodyDecoder::new(ContentEncoding::Identity, DEFAULT_MAX_BODY);
     assert_eq!(d.check_content_length(Some(10_485_760)), Ok(()));
     let e = d.check_content_length(Some(10_485_761)).unwrap_err();
     assert_eq!(e.status(), 413);
@@ -310,6 +310,19 @@ fn content_length_check() {
         e.message(crate::Endpoint::V1),
         "max request size (10485760 bytes) exceeded"
     );
+}
+
+#[test]
+fn an_announced_identity_body_is_copied_once() {
+    let mut d = BodyDecoder::new(ContentEncoding::Identity, 100);
+    d.check_content_length(Some(10)).unwrap();
+    let room = d.out.capacity();
+    assert!(room >= 10, "{room}");
+    d.push(b"m v=1").unwrap();
+    d.push(b" 123\n").unwrap();
+    let out = d.finish().unwrap();
+    assert_eq!(out, b"m v=1 123\n");
+    assert_eq!(out.capacity(), room, "no reallocation");
 }
 
 #[test]
