@@ -12,7 +12,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -187,18 +187,52 @@ struct TableBuilder<'a> {
     /// have the same keys, so the name lookup is skipped.
     last_keys: Vec<&'a str>,
     last_columns: Vec<usize>,
+    last_series: SeriesHashing,
     /// The previous row's keys name every column of the table, so no column needs padding.
     last_complete: bool,
     series: SeriesMap<Span>,
     unordered: bool,
 }
 
-/// The [`SeriesKey`] of a row's tags: a sum of per-tag hashes, so tag order does not matter.
-fn series_key(tags: &[linegate::lp::Tag<'_>]) -> SeriesKey {
-    let hasher = foldhash::fast::FixedState::with_seed(0x6c69_6e65_6761_7465);
-    tags.iter().fold(0u64, |sum, tag| {
-        sum.wrapping_add(hasher.hash_one((tag.key.as_str(), tag.value.as_str())))
-    })
+/// Hashes series keys: fixed, so that a series has the same key in every request.
+const SERIES_HASH: foldhash::fast::FixedState =
+    foldhash::fast::FixedState::with_seed(0x6c69_6e65_6761_7465);
+
+/// How the [`SeriesKey`] of rows with given tag keys is made: the tag values are hashed in
+/// the order of their keys, after a hash of the sorted keys, so tag order does not matter.
+/// Worked out once per run of rows with the same keys, which leaves a row one hash of its
+/// tag values.
+#[derive(Default)]
+struct SeriesHashing {
+    /// Tag positions in the row, by key.
+    order: Vec<usize>,
+    /// The hash of the sorted keys.
+    keys: u64,
+}
+
+impl SeriesHashing {
+    fn new(tags: &[linegate::lp::Tag<'_>]) -> SeriesHashing {
+        let mut order: Vec<usize> = (0..tags.len()).collect();
+        order.sort_by_cached_key(|&i| tags[i].key.as_str());
+        let keys = SERIES_HASH.hash_one(
+            order
+                .iter()
+                .map(|&i| tags[i].key.as_str())
+                .collect::<Vec<_>>(),
+        );
+        SeriesHashing { order, keys }
+    }
+
+    fn key(&self, tags: &[linegate::lp::Tag<'_>]) -> SeriesKey {
+        let mut hasher = SERIES_HASH.build_hasher();
+        hasher.write_u64(self.keys);
+        for &i in &self.order {
+            if let Some(tag) = tags.get(i) {
+                tag.value.as_str().hash(&mut hasher);
+            }
+        }
+        hasher.finish()
+    }
 }
 
 impl<'a> TableBuilder<'a> {
@@ -220,6 +254,7 @@ impl<'a> TableBuilder<'a> {
             rows: 0,
             last_keys: Vec::new(),
             last_columns: Vec::new(),
+            last_series: SeriesHashing::default(),
             last_complete: false,
             series: SeriesMap::default(),
             unordered: false,
@@ -246,6 +281,7 @@ impl<'a> TableBuilder<'a> {
             for field in fields {
                 self.last_columns.push(self.index(&field.key.as_str()));
             }
+            self.last_series = SeriesHashing::new(tags);
             let mut named = vec![false; self.columns.len()];
             for &c in &self.last_columns {
                 if let Some(n) = named.get_mut(c) {
@@ -280,7 +316,7 @@ impl<'a> TableBuilder<'a> {
         }
         self.time.push(time);
         self.rows += 1;
-        match self.series.entry(series_key(tags)) {
+        match self.series.entry(self.last_series.key(tags)) {
             Entry::Occupied(mut seen) => {
                 let span = seen.get_mut();
                 self.unordered |= time <= span.last;
