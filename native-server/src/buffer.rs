@@ -290,6 +290,13 @@ impl<'a> TableBuilder<'a> {
             }
             self.last_complete =
                 self.last_columns.len() == self.columns.len() && named.iter().all(|&n| n);
+            if self.last_complete {
+                // Columns a previous row lacked are padded when their next value comes;
+                // rows that fill every column skip that, so catch up here, once.
+                for column in &mut self.columns {
+                    column.pad(self.rows);
+                }
+            }
         }
         let pad = !self.last_complete;
         let row = self.rows;
@@ -733,6 +740,27 @@ mod tests {
             .column(7)
             .as_primitive::<arrow::datatypes::TimestampNanosecondType>();
         assert_eq!((time.value(0), time.value(1), time.value(2)), (10, 12, 99));
+    }
+
+    #[test]
+    fn a_full_row_after_a_partial_one_keeps_every_column_in_line() {
+        // The first, third and fourth rows fill every column; the second lacks `t` and `b`.
+        let (rows, _, _dir) = build("m,t=x a=1,b=2 1\nm a=3 2\nm,t=y a=4,b=5 3\nm,t=z a=6,b=7 4\n");
+        let m = &rows[0].batch;
+        let t = m.column(0).as_string::<i32>();
+        let b = m.column(2).as_primitive::<Float64Type>();
+        assert_eq!(
+            (0..4)
+                .map(|i| t.is_valid(i).then(|| t.value(i)))
+                .collect::<Vec<_>>(),
+            [Some("x"), None, Some("y"), Some("z")]
+        );
+        assert_eq!(
+            (0..4)
+                .map(|i| b.is_valid(i).then(|| b.value(i)))
+                .collect::<Vec<_>>(),
+            [Some(2.0), None, Some(5.0), Some(7.0)]
+        );
     }
 
     #[test]
