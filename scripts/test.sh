@@ -14,9 +14,10 @@ step() { printf '\n==> %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo deny (licenses, bans, sources; deny.toml)"
-# --offline: the crates are fetched already; the advisory database is on GitHub (deny.toml).
-cargo deny --offline --workspace check licenses bans sources
+step "cargo deny (advisories, licenses, bans, sources; deny.toml)"
+# --offline: the crates are fetched already, and the advisory database is the vendored snapshot.
+scripts/advisory-db.sh
+cargo deny --offline --workspace check advisories licenses bans sources
 
 step "cargo clippy (native, all targets)"
 cargo clippy --workspace --all-targets -- -D warnings
