@@ -488,7 +488,7 @@ impl TableBuffer {
 /// latest persisted time of its table counts as written.
 ///
 /// A series keeps a few disjoint spans, not just its latest time, so that requests arriving
-/// out of order (a loader with two connections) are not taken for repeats; past
+/// out of order (a loader with several connections) are not taken for repeats; past
 /// [`MAX_SPANS`] the two oldest spans are joined, which can only make the check
 /// more cautious. The oldest, not the closest: a late request fills a recent gap, and a
 /// series' gaps are all about as wide (joining the closest instead took 84 of the 600
@@ -505,8 +505,10 @@ pub struct Latest {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Written(SmallVec<[(i64, i64); MAX_SPANS + 1]>);
 
-/// The most spans a series keeps.
-const MAX_SPANS: usize = 4;
+/// The most spans a series keeps: every request adds one, so a loader with up to seven
+/// requests in flight fills its gaps before they are joined (four took a 4-connection load's
+/// requests for repeats). 144 bytes a series.
+const MAX_SPANS: usize = 8;
 
 impl Written {
     /// Adds `span`; whether it meets a span written before.
