@@ -130,21 +130,37 @@ fn group_by_window(
     time: impl Fn((usize, usize)) -> i64,
     width: i64,
 ) -> Vec<(i64, std::ops::Range<usize>)> {
+    let (order, windows) = window_order(points.iter().map(|&p| time(p)), width);
+    if windows.len() > 1 {
+        *points = order.iter().map(|&i| points[i as usize]).collect();
+    }
+    windows
+}
+
+/// The positions of `times` ordered by window of `width` nanoseconds (a stable counting
+/// sort), and each window's start and range in that order, earliest window first. When
+/// every time is in one window (the usual case) the order is left empty: it is the
+/// positions as they are.
+pub fn window_order(
+    times: impl Iterator<Item = i64>,
+    width: i64,
+) -> (Vec<u32>, Vec<(i64, std::ops::Range<usize>)>) {
     let width = width.max(1);
-    let of_point: Vec<i64> = points.iter().map(|&p| time(p).div_euclid(width)).collect();
-    let mut starts = of_point.clone();
+    let of_time: Vec<i64> = times.map(|t| t.div_euclid(width)).collect();
+    if let Some(&first) = of_time.first() {
+        if of_time.iter().all(|&w| w == first) {
+            return (Vec::new(), vec![(first * width, 0..of_time.len())]);
+        }
+    }
+    let mut starts = of_time.clone();
     starts.sort_unstable();
     starts.dedup();
-    if starts.len() == 1 {
-        return vec![(starts[0] * width, 0..points.len())];
-    }
-    let index: Vec<usize> = of_point
+    let index: Vec<usize> = of_time
         .iter()
         .map(|w| starts.binary_search(w).unwrap_or_else(|i| i))
         .collect();
     let (order, ends) = bucket_order(&index, starts.len());
-    *points = order.iter().map(|&i| points[i as usize]).collect();
-    starts
+    let windows = starts
         .iter()
         .zip(
             std::iter::once(0)
@@ -152,7 +168,8 @@ fn group_by_window(
                 .zip(ends.iter().copied()),
         )
         .map(|(&w, (start, end))| (w * width, start..end))
-        .collect()
+        .collect();
+    (order, windows)
 }
 
 /// A counting sort: the indexes of `buckets` (each below `count`) ordered by bucket, in

@@ -23,6 +23,7 @@ use datafusion::logical_expr::ExprFunctionExt;
 use datafusion::prelude::{col, DataFrame, Expr};
 
 use crate::buffer::TableKey;
+use crate::catalog::TIME_COLUMN;
 
 /// Every table's last rows, and a count of the changes to persisted data (persists,
 /// deletes), so rows made from a scan are kept only if nothing changed meanwhile.
@@ -142,7 +143,10 @@ pub async fn reduce(frame: DataFrame, schema: &SchemaRef, tag_count: usize) -> R
         .iter()
         .map(|f| col(quoted(f.name())))
         .collect();
-    let order = vec![col("time").sort(false, false), col(RANK).sort(false, false)];
+    let order = vec![
+        col(TIME_COLUMN).sort(false, false),
+        col(RANK).sort(false, false),
+    ];
     let mut aggregates = Vec::with_capacity(fields.len() * 2);
     for (i, field) in fields.iter().enumerate() {
         let value = col(quoted(field.name()));
@@ -155,7 +159,7 @@ pub async fn reduce(frame: DataFrame, schema: &SchemaRef, tag_count: usize) -> R
                 .alias(format!("__v{i}")),
         );
         aggregates.push(
-            max(col("time"))
+            max(col(TIME_COLUMN))
                 .filter(present)
                 .build()?
                 .alias(format!("__t{i}")),

@@ -16,8 +16,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{AsArray, BooleanArray, RecordBatch};
-use arrow::compute::filter_record_batch;
+use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::compute::take_record_batch;
 use arrow::datatypes::TimestampNanosecondType;
 use arrow::error::ArrowError;
 use bytes::Bytes;
@@ -197,27 +197,21 @@ fn split_by_window(
     width: i64,
     windows: &mut BTreeMap<i64, Vec<RecordBatch>>,
 ) -> Result<(), ArrowError> {
-    let width = width.max(1);
     let times = batch
         .column(batch.num_columns() - 1)
         .as_primitive::<TimestampNanosecondType>()
         .values();
-    let of = |t: i64| t.div_euclid(width) * width;
-    let Some(&first) = times.first() else {
-        return Ok(());
-    };
-    let start = of(first);
-    if times.iter().all(|&t| of(t) == start) {
+    let (order, ranges) = dedup::window_order(times.iter().copied(), width);
+    if let [(start, _)] = ranges[..] {
         windows.entry(start).or_default().push(batch.clone());
         return Ok(());
     }
-    let mut starts: Vec<i64> = times.iter().map(|&t| of(t)).collect();
-    starts.sort_unstable();
-    starts.dedup();
-    for start in starts {
-        let in_window: BooleanArray = times.iter().map(|&t| Some(of(t) == start)).collect();
-        let rows = filter_record_batch(batch, &in_window)?;
-        windows.entry(start).or_default().push(rows);
+    for (start, rows) in ranges {
+        let rows = UInt32Array::from(order[rows].to_vec());
+        windows
+            .entry(start)
+            .or_default()
+            .push(take_record_batch(batch, &rows)?);
     }
     Ok(())
 }
@@ -356,4 +350,60 @@ pub async fn remove_files(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, TimestampNanosecondArray};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+
+    #[test]
+    fn a_batch_across_windows_splits_in_row_order() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("v", DataType::Int64, false),
+            Field::new(
+                "time",
+                DataType::Timestamp(TimeUnit::Nanosecond, None),
+                false,
+            ),
+        ]));
+        let batch = |v: Vec<i64>, t: Vec<i64>| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int64Array::from(v)),
+                    Arc::new(TimestampNanosecondArray::from(t)),
+                ],
+            )
+            .unwrap()
+        };
+        let mut windows = BTreeMap::new();
+        split_by_window(
+            &batch(vec![1, 2, 3, 4], vec![5, 12, 9, -1]),
+            10,
+            &mut windows,
+        )
+        .unwrap();
+        split_by_window(&batch(vec![5], vec![0]), 10, &mut windows).unwrap();
+        let values = |start: i64| -> Vec<i64> {
+            windows[&start]
+                .iter()
+                .flat_map(|b| {
+                    b.column(0)
+                        .as_primitive::<arrow::datatypes::Int64Type>()
+                        .values()
+                        .to_vec()
+                })
+                .collect()
+        };
+        assert_eq!(windows.keys().copied().collect::<Vec<_>>(), [-10, 0, 10]);
+        assert_eq!(values(-10), [4]);
+        assert_eq!(
+            values(0),
+            [1, 3, 5],
+            "row order kept, the one-window batch whole"
+        );
+        assert_eq!(values(10), [2]);
+    }
 }

@@ -30,6 +30,7 @@ use url::Url;
 
 use linegate::QueryFormat;
 
+use crate::catalog::TIME_COLUMN;
 use crate::last;
 use crate::store::{Store, TableSource};
 use crate::table::{MissingFile, StoredTable};
@@ -382,7 +383,7 @@ fn register(
         Some(cutoff) => {
             let oldest = lit(ScalarValue::TimestampNanosecond(Some(cutoff), None));
             ctx.read_table(table)
-                .and_then(|frame| frame.filter(col("time").gt_eq(oldest)))
+                .and_then(|frame| frame.filter(col(TIME_COLUMN).gt_eq(oldest)))
                 .map_err(planning)?
                 .into_view()
         }

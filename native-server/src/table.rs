@@ -26,6 +26,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::buffer::{adapt, TableBuffer};
+use crate::catalog::TIME_COLUMN;
 use crate::dedup;
 use crate::persist::{self, ParquetFile};
 use crate::store::TableSource;
@@ -147,7 +148,7 @@ impl TimeRange {
 
 fn time_column(expr: &Expr) -> Option<()> {
     match expr {
-        Expr::Column(c) if c.name == "time" => Some(()),
+        Expr::Column(c) if c.name == TIME_COLUMN => Some(()),
         _ => None,
     }
 }
