@@ -1,8 +1,11 @@
 //! Request bodies: `Content-Encoding`, streaming gzip inflate, and size caps enforced while
 //! the bytes arrive — a gzip bomb stops at the cap having inflated no more than the cap.
 
-use miniz_oxide::inflate::stream::{inflate, InflateState, ZeroReset};
-use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+use miniz_oxide::inflate::core::inflate_flags::{
+    TINFL_FLAG_HAS_MORE_INPUT, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+};
+use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
+use miniz_oxide::inflate::TINFLStatus;
 
 use crate::error::WriteError;
 
@@ -58,7 +61,7 @@ enum GzipStage {
     /// Reading the member header (fixed 10 bytes plus optional parts).
     Header(HeaderReader),
     /// Inflating the deflate stream.
-    Deflate(Box<InflateState>),
+    Deflate(Box<DecompressorOxide>),
     /// Collecting the 8-byte trailer (CRC32, size mod 2^32).
     Trailer(Vec<u8>),
     /// After a complete member: only another member may follow.
@@ -78,15 +81,15 @@ pub struct BodyDecoder {
     encoding: ContentEncoding,
     limit: usize,
     raw_len: usize,
+    /// The decoded bytes. Gzip inflates straight into it, after a zeroed window
+    /// ([`WINDOW`] bytes) and with zeroed room ahead: the body is `out[WINDOW..decoded]`.
     out: Vec<u8>,
+    decoded: usize,
     gzip: GzipStage,
     member_start: usize,
     crc: crc32fast::Hasher,
-    /// Where inflate writes before the bytes are appended to `out` (allocated with the
-    /// first member, so a push costs no more than the bytes it brings).
-    scratch: Vec<u8>,
-    /// The inflate state of the last member, reused (zeroed, as a fresh one) by the next.
-    spare: Option<Box<InflateState>>,
+    /// The inflate state of the last member, reused (reset) by the next.
+    spare: Option<Box<DecompressorOxide>>,
 }
 
 impl BodyDecoder {
@@ -97,10 +100,10 @@ impl BodyDecoder {
             limit,
             raw_len: 0,
             out: Vec::new(),
+            decoded: 0,
             gzip: GzipStage::Header(HeaderReader::new()),
             member_start: 0,
             crc: crc32fast::Hasher::new(),
-            scratch: Vec::new(),
             spare: None,
         }
     }
@@ -120,6 +123,15 @@ impl BodyDecoder {
 
     fn too_large(&self) -> WriteError {
         WriteError::TooLarge { limit: self.limit }
+    }
+
+    /// How many bytes are decoded so far.
+    #[cfg(test)]
+    fn decoded_len(&self) -> usize {
+        match self.encoding {
+            ContentEncoding::Identity => self.out.len(),
+            ContentEncoding::Gzip => self.decoded.saturating_sub(WINDOW),
+        }
     }
 
     /// Feeds the next chunk of the raw body.
@@ -148,6 +160,8 @@ impl BodyDecoder {
                 // An empty body or a member cut short.
                 _ => return Err(WriteError::InvalidGzip("unexpected end of file".into())),
             }
+            // One copy, to a buffer of the body's size.
+            return Ok(self.out[WINDOW..self.decoded].to_vec());
         }
         self.out.shrink_to_fit();
         Ok(self.out)
@@ -182,24 +196,25 @@ impl BodyDecoder {
                     }
                     let state = match self.spare.take() {
                         Some(mut state) => {
-                            state.reset_as(ZeroReset);
+                            state.init();
                             state
                         }
-                        None => InflateState::new_boxed(DataFormat::Raw),
+                        None => Box::default(),
                     };
                     self.gzip = GzipStage::Deflate(state);
-                    self.member_start = self.out.len();
-                    self.crc = crc32fast::Hasher::new();
-                    if self.scratch.is_empty() {
-                        self.scratch = vec![0; SCRATCH];
+                    if self.out.is_empty() {
+                        self.out.resize(WINDOW, 0);
+                        self.decoded = WINDOW;
                     }
+                    self.member_start = self.decoded;
+                    self.crc = crc32fast::Hasher::new();
                 }
                 GzipStage::Deflate(state) => {
                     let (consumed, done) =
-                        inflate_into(state, input, &mut self.out, &mut self.scratch, self.limit)?;
+                        inflate_member(state, input, &mut self.out, &mut self.decoded, self.limit)?;
                     input = &input[consumed..];
                     if done {
-                        self.crc.update(&self.out[self.member_start..]);
+                        self.crc.update(&self.out[self.member_start..self.decoded]);
                         let trailer = GzipStage::Trailer(Vec::with_capacity(8));
                         if let GzipStage::Deflate(state) =
                             std::mem::replace(&mut self.gzip, trailer)
@@ -219,7 +234,7 @@ impl BodyDecoder {
                             u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
                         let size =
                             u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]);
-                        let member_len = self.out.len() - self.member_start;
+                        let member_len = self.decoded - self.member_start;
                         let actual_crc =
                             std::mem::replace(&mut self.crc, crc32fast::Hasher::new()).finalize();
                         if crc != actual_crc || size != member_len as u32 {
@@ -236,53 +251,53 @@ impl BodyDecoder {
     }
 }
 
-/// Size of the buffer inflate writes into.
-const SCRATCH: usize = 32 * 1024;
+/// The zeroed bytes before the first member's output. A deflate stream may refer up to
+/// 32 KiB back; before its start it reads these zeros, as flate2 (InfluxDB 3's decoder)
+/// does from its zeroed window, so a corrupt stream fails with the same error.
+const WINDOW: usize = 32 * 1024;
 
-/// Inflates as much of `input` as possible into `out` (through `scratch`), never letting
-/// `out` grow past `limit + 1` bytes. Returns the bytes consumed and whether the deflate
-/// stream ended.
-fn inflate_into(
-    state: &mut InflateState,
-    mut input: &[u8],
+/// Room the first inflate of a body starts with; it doubles as needed, up to the cap.
+const FIRST_ROOM: usize = 64 * 1024;
+
+/// Inflates as much of `input` as possible straight into `out` after its `decoded` bytes,
+/// never letting the body (past the [`WINDOW`]) grow beyond `limit + 1` bytes. The output
+/// stays in place, so back-references read it there (miniz's non-wrapping mode, its
+/// fastest: no window to copy through). Returns the bytes consumed and whether the
+/// deflate stream ended.
+fn inflate_member(
+    state: &mut DecompressorOxide,
+    input: &[u8],
     out: &mut Vec<u8>,
-    scratch: &mut [u8],
+    decoded: &mut usize,
     limit: usize,
 ) -> Result<(usize, bool), WriteError> {
+    let flags = TINFL_FLAG_HAS_MORE_INPUT | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    // Room for at most one byte past the limit: enough to know it was exceeded.
+    let cap = limit.saturating_add(1).saturating_add(WINDOW);
+    let grow = |out: &mut Vec<u8>| {
+        if out.len() >= cap {
+            return Err(WriteError::TooLarge { limit });
+        }
+        out.resize((out.len() * 2).max(FIRST_ROOM).min(cap), 0);
+        Ok(())
+    };
     let mut consumed = 0;
+    if out.len() == *decoded {
+        grow(out)?;
+    }
     loop {
-        // Room for at most one byte past the limit: enough to know it was exceeded.
-        let room = limit
-            .saturating_add(1)
-            .saturating_sub(out.len())
-            .min(scratch.len());
-        if room == 0 {
+        let (status, used, written) = decompress(state, &input[consumed..], out, *decoded, flags);
+        consumed += used;
+        *decoded += written;
+        if *decoded - WINDOW > limit {
             return Err(WriteError::TooLarge { limit });
         }
-        let result = inflate(state, input, &mut scratch[..room], MZFlush::None);
-        out.extend_from_slice(&scratch[..result.bytes_written]);
-        consumed += result.bytes_consumed;
-        input = &input[result.bytes_consumed..];
-        if out.len() > limit {
-            return Err(WriteError::TooLarge { limit });
-        }
-        match result.status {
-            Ok(MZStatus::StreamEnd) => return Ok((consumed, true)),
-            Ok(_) => {
-                if input.is_empty() && result.bytes_written < room {
-                    return Ok((consumed, false));
-                }
-                if result.bytes_consumed == 0 && result.bytes_written == 0 {
-                    return Ok((consumed, false));
-                }
-            }
-            // Needs more input (or more room, which the next round gives).
-            Err(MZError::Buf) => {
-                if input.is_empty() {
-                    return Ok((consumed, false));
-                }
-            }
-            Err(_) => return Err(WriteError::InvalidGzip("corrupt deflate stream".into())),
+        match status {
+            TINFLStatus::Done => return Ok((consumed, true)),
+            TINFLStatus::NeedsMoreInput => return Ok((consumed, false)),
+            // Room is short: grow it, even if miniz left a few bytes unused.
+            TINFLStatus::HasMoreOutput => grow(out)?,
+            _ => return Err(WriteError::InvalidGzip("corrupt deflate stream".into())),
         }
     }
 }

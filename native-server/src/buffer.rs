@@ -89,7 +89,7 @@ pub fn to_record_batches(
         let Some(builder) = builders[row.table_index].as_mut() else {
             continue;
         };
-        builder.push(row.tags, row.fields, row.time);
+        builder.push(row.key_set, row.tags, row.fields, row.time);
     }
     builders
         .into_iter()
@@ -186,6 +186,9 @@ struct TableBuilder<'a> {
     /// The keys of the previous row and their column indexes: consecutive rows usually
     /// have the same keys, so the name lookup is skipped.
     last_keys: Vec<&'a str>,
+    /// The parser's number for `last_keys` ([`linegate::Row::key_set`]): a row with the
+    /// same number has the same keys, known without comparing them.
+    last_key_set: Option<u64>,
     last_columns: Vec<usize>,
     last_series: SeriesHashing,
     /// The previous row's keys name every column of the table, so no column needs padding.
@@ -253,6 +256,7 @@ impl<'a> TableBuilder<'a> {
             time: Vec::with_capacity(capacity),
             rows: 0,
             last_keys: Vec::new(),
+            last_key_set: None,
             last_columns: Vec::new(),
             last_series: SeriesHashing::default(),
             last_complete: false,
@@ -263,6 +267,7 @@ impl<'a> TableBuilder<'a> {
 
     fn push(
         &mut self,
+        key_set: u64,
         tags: &[linegate::lp::Tag<'a>],
         fields: &[linegate::lp::Field<'a>],
         time: i64,
@@ -271,32 +276,35 @@ impl<'a> TableBuilder<'a> {
             .iter()
             .map(|t| t.key.raw())
             .chain(fields.iter().map(|f| f.key.raw()));
-        if !keys.clone().eq(self.last_keys.iter().copied()) {
-            self.last_keys.clear();
-            self.last_keys.extend(keys);
-            self.last_columns.clear();
-            for tag in tags {
-                self.last_columns.push(self.index(&tag.key.as_str()));
-            }
-            for field in fields {
-                self.last_columns.push(self.index(&field.key.as_str()));
-            }
-            self.last_series = SeriesHashing::new(tags);
-            let mut named = vec![false; self.columns.len()];
-            for &c in &self.last_columns {
-                if let Some(n) = named.get_mut(c) {
-                    *n = true;
+        if self.last_key_set != Some(key_set) {
+            if !keys.clone().eq(self.last_keys.iter().copied()) {
+                self.last_keys.clear();
+                self.last_keys.extend(keys);
+                self.last_columns.clear();
+                for tag in tags {
+                    self.last_columns.push(self.index(&tag.key.as_str()));
+                }
+                for field in fields {
+                    self.last_columns.push(self.index(&field.key.as_str()));
+                }
+                self.last_series = SeriesHashing::new(tags);
+                let mut named = vec![false; self.columns.len()];
+                for &c in &self.last_columns {
+                    if let Some(n) = named.get_mut(c) {
+                        *n = true;
+                    }
+                }
+                self.last_complete =
+                    self.last_columns.len() == self.columns.len() && named.iter().all(|&n| n);
+                if self.last_complete {
+                    // Columns a previous row lacked are padded when their next value comes;
+                    // rows that fill every column skip that, so catch up here, once.
+                    for column in &mut self.columns {
+                        column.pad(self.rows);
+                    }
                 }
             }
-            self.last_complete =
-                self.last_columns.len() == self.columns.len() && named.iter().all(|&n| n);
-            if self.last_complete {
-                // Columns a previous row lacked are padded when their next value comes;
-                // rows that fill every column skip that, so catch up here, once.
-                for column in &mut self.columns {
-                    column.pad(self.rows);
-                }
-            }
+            self.last_key_set = Some(key_set);
         }
         let pad = !self.last_complete;
         let row = self.rows;

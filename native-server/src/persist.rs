@@ -27,7 +27,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
@@ -177,7 +177,10 @@ pub fn encode_table(
         return merged
             .windows
             .into_iter()
-            .map(|(start, rows)| encode(def, &[merged.batch.slice(rows.start, rows.len())], start))
+            .map(|(start, rows)| {
+                let rows = merged.batch.slice(rows.start, rows.len());
+                encode(def, &[rows], start, RowOrder::SeriesKey)
+            })
             .collect();
     }
     let mut windows: BTreeMap<i64, Vec<RecordBatch>> = BTreeMap::new();
@@ -186,7 +189,7 @@ pub fn encode_table(
     }
     windows
         .into_iter()
-        .map(|(start, batches)| encode(def, &batches, start))
+        .map(|(start, batches)| encode(def, &batches, start, RowOrder::Written))
         .collect()
 }
 
@@ -216,9 +219,26 @@ fn split_by_window(
     Ok(())
 }
 
+/// How the rows of a file are ordered, which decides the statistics worth writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowOrder {
+    /// By series key, then time (merged or compacted): a row group or page holds few
+    /// series, so the tags' min/max let a query skip it.
+    SeriesKey,
+    /// As written: every page mixes all series, so the tags' min/max would span nearly all
+    /// values and skip nothing. Not computing them saves a fifth of the encoding (each
+    /// value compared as bytes); time and fields keep theirs.
+    Written,
+}
+
 /// Encodes rows of table `def` (in its schema) as one Parquet file of the window starting at
 /// `window`.
-pub fn encode(def: &TableDef, batches: &[RecordBatch], window: i64) -> Result<Encoded, ArrowError> {
+pub fn encode(
+    def: &TableDef,
+    batches: &[RecordBatch],
+    window: i64,
+    order: RowOrder,
+) -> Result<Encoded, ArrowError> {
     let (mut min_time, mut max_time, mut rows) = (i64::MAX, i64::MIN, 0);
     for batch in batches {
         let times = batch
@@ -230,7 +250,7 @@ pub fn encode(def: &TableDef, batches: &[RecordBatch], window: i64) -> Result<En
         }
         rows += batch.num_rows() as u64;
     }
-    let props = writer_properties(def);
+    let props = writer_properties(def, order);
     // Room for the whole file at once (it is smaller than the rows in memory): growing the
     // buffer by doubling copied it about twice.
     let room = batches.iter().map(|b| b.get_array_memory_size()).sum();
@@ -252,7 +272,7 @@ pub fn encode(def: &TableDef, batches: &[RecordBatch], window: i64) -> Result<En
 /// distinct values per series key, where it pays); fields are written plain, which saves
 /// hashing every value of every field. Times are delta-encoded and not compressed: deltas
 /// of a few bits take a third of the room of Snappy over plain times, for less work.
-fn writer_properties(def: &TableDef) -> WriterProperties {
+fn writer_properties(def: &TableDef, order: RowOrder) -> WriterProperties {
     let time = ColumnPath::from(TIME_COLUMN);
     let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
@@ -261,7 +281,11 @@ fn writer_properties(def: &TableDef) -> WriterProperties {
         .set_column_encoding(time.clone(), Encoding::DELTA_BINARY_PACKED)
         .set_column_compression(time, Compression::UNCOMPRESSED);
     for tag in def.columns.tags() {
-        props = props.set_column_dictionary_enabled(ColumnPath::from(tag.as_str()), true);
+        let tag = ColumnPath::from(tag.as_str());
+        props = props.set_column_dictionary_enabled(tag.clone(), true);
+        if order == RowOrder::Written {
+            props = props.set_column_statistics_enabled(tag, EnabledStatistics::None);
+        }
     }
     props.build()
 }
@@ -405,5 +429,41 @@ mod tests {
             "row order kept, the one-window batch whole"
         );
         assert_eq!(values(10), [2]);
+    }
+
+    #[test]
+    fn tag_statistics_only_where_rows_are_sorted_by_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut catalog = crate::catalog::Catalog::open(&dir.path().join("catalog.json")).unwrap();
+        let body = "cpu,host=b usage=1 1\ncpu,host=a usage=2 2\n";
+        let accepted =
+            linegate::validate(body.as_bytes(), linegate::Precision::Nanosecond, 0, true).unwrap();
+        catalog.admit("db", body, &accepted.batch, true).unwrap();
+        let def = &catalog.database("db").unwrap().tables["cpu"];
+        let batch = RecordBatch::try_new(
+            def.schema(),
+            vec![
+                Arc::new(arrow::array::StringArray::from(vec!["b", "a"])),
+                Arc::new(arrow::array::Float64Array::from(vec![1.0, 2.0])),
+                Arc::new(TimestampNanosecondArray::from(vec![1, 2])),
+            ],
+        )
+        .unwrap();
+        let statistics = |order| {
+            let file = encode(def, std::slice::from_ref(&batch), 0, order).unwrap();
+            let reader =
+                parquet::file::serialized_reader::SerializedFileReader::new(file.bytes).unwrap();
+            let group = parquet::file::reader::FileReader::metadata(&reader)
+                .row_group(0)
+                .clone();
+            group
+                .columns()
+                .iter()
+                .map(|c| c.statistics().is_some())
+                .collect::<Vec<_>>()
+        };
+        // host, usage, time
+        assert_eq!(statistics(RowOrder::SeriesKey), [true, true, true]);
+        assert_eq!(statistics(RowOrder::Written), [false, true, true]);
     }
 }

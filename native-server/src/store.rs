@@ -498,7 +498,7 @@ impl Store {
                 let batch = arrow::compute::concat_batches(&schema, &kept)
                     .map_err(|e| format!("deleting rows failed: {e}"))?;
                 let day = file.min_time - file.min_time.rem_euclid(compact::DAY);
-                let encoded = persist::encode(def, &[batch], day)
+                let encoded = persist::encode(def, &[batch], day, persist::RowOrder::SeriesKey)
                     .map_err(|e| format!("deleting rows failed: {e}"))?;
                 let number = lock(&self.manifest).next_file;
                 let path = persist::file_path(instance, database_id, def.id, day, number);
@@ -871,7 +871,7 @@ impl Store {
         let day = job.day;
         let encoded = tokio::task::spawn_blocking(move || {
             let merged = dedup::merge(&def.schema(), def.columns.tags().len(), batches)?;
-            persist::encode(&def, &[merged], day)
+            persist::encode(&def, &[merged], day, persist::RowOrder::SeriesKey)
         })
         .await
         .map_err(|e| e.to_string())?

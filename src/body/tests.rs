@@ -1068,14 +1068,14 @@ fn gzip_bomb_stops_at_the_limit() {
             error = Some(e);
             break;
         }
-        assert!(decoder.out.len() <= limit);
+        assert!(decoder.decoded_len() <= limit);
     }
     assert_eq!(error, Some(WriteError::TooLarge { limit }));
     // It stopped one byte past the limit, having read little more input than the
     // ~10 KiB that make 10 MiB.
-    assert_eq!(decoder.out.len(), limit + 1);
+    assert_eq!(decoder.decoded_len(), limit + 1);
     assert!(
-        decoder.out.capacity() <= 2 * (limit + 1),
+        decoder.out.capacity() <= 2 * (limit + 1 + WINDOW),
         "{}",
         decoder.out.capacity()
     );
@@ -1084,7 +1084,7 @@ fn gzip_bomb_stops_at_the_limit() {
     // All at once: the same.
     let mut decoder = BodyDecoder::new(ContentEncoding::Gzip, limit);
     assert_eq!(decoder.push(&body), Err(WriteError::TooLarge { limit }));
-    assert_eq!(decoder.out.len(), limit + 1);
+    assert_eq!(decoder.decoded_len(), limit + 1);
 
     // And as a multi-member bomb: 100 members of 1 GiB... of 12 MiB each.
     let member = zero_bomb(12);
@@ -1093,7 +1093,7 @@ fn gzip_bomb_stops_at_the_limit() {
         decoder.push(&member.repeat(100)),
         Err(WriteError::TooLarge { limit })
     );
-    assert_eq!(decoder.out.len(), limit + 1);
+    assert_eq!(decoder.decoded_len(), limit + 1);
 }
 
 /// The literal bomb: 1 GiB of zeros streamed through flate2's `GzEncoder` in 1 MiB chunks
@@ -1119,6 +1119,6 @@ fn gzip_bomb_from_gz_encoder() {
         }
     }
     assert_eq!(error, Some(WriteError::TooLarge { limit }));
-    assert_eq!(decoder.out.len(), limit + 1);
+    assert_eq!(decoder.decoded_len(), limit + 1);
     eprintln!("stopped after {:?}", start.elapsed());
 }
