@@ -79,6 +79,7 @@ impl<'a> LpStr<'a> {
     }
 
     /// The text exactly as written in the body (without the quotes of a string value).
+    #[inline]
     pub fn raw(&self) -> &'a str {
         self.raw
     }
@@ -89,9 +90,20 @@ impl<'a> LpStr<'a> {
     }
 
     /// The value: borrowed when the raw text has no escapes, unescaped otherwise.
+    ///
+    /// Inline (in other crates too): the storage calls it for every tag value.
+    #[inline]
     pub fn as_str(&self) -> Cow<'a, str> {
+        match self.escapes {
+            Escapes::None => Cow::Borrowed(self.raw),
+            _ => Cow::Owned(self.unescaped()),
+        }
+    }
+
+    /// The text with its escapes resolved (a copy).
+    fn unescaped(&self) -> String {
         let special: &[u8] = match self.escapes {
-            Escapes::None => return Cow::Borrowed(self.raw),
+            Escapes::None => return self.raw.to_owned(),
             Escapes::Measurement => b", \\",
             Escapes::Key => b",= \\",
             Escapes::String => b"\"\\",
@@ -112,7 +124,7 @@ impl<'a> LpStr<'a> {
             }
         }
         out.push_str(rest);
-        Cow::Owned(out)
+        out
     }
 
     /// Whether two texts have the same value (escapes resolved).
