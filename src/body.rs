@@ -278,7 +278,10 @@ fn inflate_member(
         if out.len() >= cap {
             return Err(WriteError::TooLarge { limit });
         }
-        out.resize((out.len() * 2).max(FIRST_ROOM).min(cap), 0);
+        let wanted = (out.len() * 2).max(FIRST_ROOM).min(cap);
+        // Exactly: this already doubles, and the cap bounds the allocation too.
+        out.reserve_exact(wanted - out.len());
+        out.resize(wanted, 0);
         Ok(())
     };
     let mut consumed = 0;
