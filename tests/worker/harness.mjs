@@ -60,6 +60,18 @@ export async function harness(name, { adminToken }) {
     const done = await Promise.race([child.exited.then(() => true), sleep(10_000).then(() => false)]);
     if (!done) try { process.kill(-child.pid, "SIGKILL"); } catch {}
     await child.exited;
+    // The group may outlive its leader (influxd below bash, workerd below wrangler): a
+    // stopped storage must take no more requests, so wait until the whole group is gone.
+    for (let i = 0; i < 100 && groupAlive(child.pid); i++) await sleep(100);
+    try { process.kill(-child.pid, "SIGKILL"); } catch {}
+  }
+  function groupAlive(pgid) {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   }
   process.on("exit", () => {
     for (const child of children) try { process.kill(-child.pid, "SIGKILL"); } catch {}
