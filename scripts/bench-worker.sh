@@ -2,8 +2,9 @@
 # Benchmarks of the edge worker (figures for the README; not a test):
 #  1. size of the worker's .wasm, raw and gzip (target ≤ 1 MiB gzip);
 #  2. the edge's CPU time for one 5 000-line batch in the wasm build under Node (and natively):
-#     decode + validate (the core), and decode + validate + canonical + gzip (all the worker
-#     computes) — target ≤ 10 ms, Cloudflare's free-plan CPU budget;
+#     decode alone, decode + validate (the core), and decode + validate + canonical + gzip (all
+#     the worker computes) — targets: ≤ 10 ms, Cloudflare's free-plan CPU budget, and ≤ 5 ms
+#     from a gzip body (issue 15);
 #  3. latency of that batch through `wrangler dev` (warm isolate) and edge throughput in
 #     lines/s against linegate's native server, with the native server direct for comparison.
 # LINEGATE_BIN: the native server (default: target/release/linegate if it has `serve`, else
