@@ -278,31 +278,7 @@ impl<'a> TableBuilder<'a> {
             .chain(fields.iter().map(|f| f.key.raw()));
         if self.last_key_set != Some(key_set) {
             if !keys.clone().eq(self.last_keys.iter().copied()) {
-                self.last_keys.clear();
-                self.last_keys.extend(keys);
-                self.last_columns.clear();
-                for tag in tags {
-                    self.last_columns.push(self.index(&tag.key.as_str()));
-                }
-                for field in fields {
-                    self.last_columns.push(self.index(&field.key.as_str()));
-                }
-                self.last_series = SeriesHashing::new(tags);
-                let mut named = vec![false; self.columns.len()];
-                for &c in &self.last_columns {
-                    if let Some(n) = named.get_mut(c) {
-                        *n = true;
-                    }
-                }
-                self.last_complete =
-                    self.last_columns.len() == self.columns.len() && named.iter().all(|&n| n);
-                if self.last_complete {
-                    // Columns a previous row lacked are padded when their next value comes;
-                    // rows that fill every column skip that, so catch up here, once.
-                    for column in &mut self.columns {
-                        column.pad(self.rows);
-                    }
-                }
+                self.start_key_run(keys, tags, fields);
             }
             self.last_key_set = Some(key_set);
         }
@@ -343,6 +319,41 @@ impl<'a> TableBuilder<'a> {
                     first: time,
                     last: time,
                 });
+            }
+        }
+    }
+
+    /// Works out, once per run of rows with new keys, what those rows share: their column
+    /// indexes, the series hashing and whether they fill every column.
+    fn start_key_run(
+        &mut self,
+        keys: impl Iterator<Item = &'a str>,
+        tags: &[linegate::lp::Tag<'a>],
+        fields: &[linegate::lp::Field<'a>],
+    ) {
+        self.last_keys.clear();
+        self.last_keys.extend(keys);
+        self.last_columns.clear();
+        for tag in tags {
+            self.last_columns.push(self.index(&tag.key.as_str()));
+        }
+        for field in fields {
+            self.last_columns.push(self.index(&field.key.as_str()));
+        }
+        self.last_series = SeriesHashing::new(tags);
+        let mut named = vec![false; self.columns.len()];
+        for &c in &self.last_columns {
+            if let Some(n) = named.get_mut(c) {
+                *n = true;
+            }
+        }
+        self.last_complete =
+            self.last_columns.len() == self.columns.len() && named.iter().all(|&n| n);
+        if self.last_complete {
+            // Columns a previous row lacked are padded when their next value comes;
+            // rows that fill every column skip that, so catch up here, once.
+            for column in &mut self.columns {
+                column.pad(self.rows);
             }
         }
     }

@@ -281,8 +281,7 @@ fn writer_properties(def: &TableDef, order: RowOrder) -> WriterProperties {
         .set_column_encoding(time.clone(), Encoding::DELTA_BINARY_PACKED)
         .set_column_compression(time.clone(), Compression::UNCOMPRESSED);
     for tag in def.columns.tags() {
-        let tag = ColumnPath::from(tag.as_str());
-        props = props.set_column_dictionary_enabled(tag, true);
+        props = props.set_column_dictionary_enabled(ColumnPath::from(tag.as_str()), true);
     }
     if order == RowOrder::Written {
         props = props
