@@ -387,7 +387,8 @@ pub struct WriteArgs {
 struct Batch {
     first_line: u64,
     lines: u64,
-    body: Vec<u8>,
+    /// Shared, so a retry sends it again without a copy.
+    body: bytes::Bytes,
 }
 
 #[derive(Default)]
@@ -551,7 +552,7 @@ fn read_batches(
         let batch = Batch {
             first_line: line_number,
             lines,
-            body,
+            body: body.into(),
         };
         line_number += lines;
         if send.blocking_send(batch).is_err() {

@@ -62,6 +62,19 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (its `mimalloc.h`, v3), which the Rust bindings do
+/// not name.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Returns freed memory to the system only after it lay unused for 10 s (mimalloc's default
+/// is 1 s): under steady ingest each request's and each persist's memory is reused within
+/// seconds, and every page given back costs a fault when it is taken again (a 3 M-line
+/// load: 153,000 faults with 1 s, 86,000 with 10 s, which is just the peak's first touch).
+fn keep_freed_memory() {
+    // SAFETY: sets one of mimalloc's options; any value is valid for this one.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10_000) };
+}
+
 /// linegate: an InfluxDB-compatible write path.
 #[derive(Parser)]
 #[command(name = "linegate", version, about)]
@@ -94,6 +107,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(cli.command, Command::Serve(_)) {
+        keep_freed_memory();
         init_logging();
     }
     match cli.command {
