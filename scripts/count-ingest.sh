@@ -2,7 +2,7 @@
 # Counts the instructions the server runs per ingested line, for comparing builds on a noisy
 # machine, where timings swing by 2x but counts do not (repeats agree within 0.1%).
 # Each binary serves under callgrind; `linegate write` loads LINES Telegraf-like lines
-# (5 000-line batches over 2 connections; counts per line are the same with more); SIGINT then persists the
+# (5 000-line batches over 2 connections); SIGINT then persists the
 # buffer, so the count covers HTTP, parsing, the WAL, the buffer and the Parquet encoding.
 #
 #   scripts/count-ingest.sh [BIN...]     BIN: default $CARGO_TARGET_DIR/release/linegate
