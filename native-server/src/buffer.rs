@@ -260,7 +260,9 @@ impl<'a> TableBuilder<'a> {
             last_columns: Vec::new(),
             last_series: SeriesHashing::default(),
             last_complete: false,
-            series: SeriesMap::default(),
+            // Sized for a series per row, the usual batch (one point per series): growing
+            // step by step rehashed it a dozen times per request.
+            series: SeriesMap::with_capacity_and_hasher(capacity, Default::default()),
             unordered: false,
         }
     }
