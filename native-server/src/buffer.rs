@@ -287,8 +287,10 @@ impl<'a> TableBuilder<'a> {
         let pad = !self.last_complete;
         let row = self.rows;
         let (tag_columns, field_columns) = self.last_columns.split_at(tags.len());
-        for (tag, &c) in tags.iter().zip(tag_columns) {
-            let Some(column) = self.columns.get_mut(c) else {
+        // Indexed rather than zipped: `Zip::new` was not inlined here and cost more than
+        // the loop bodies' bounds checks.
+        for (i, tag) in tags.iter().enumerate() {
+            let Some(column) = tag_columns.get(i).and_then(|&c| self.columns.get_mut(c)) else {
                 continue;
             };
             if pad {
@@ -298,8 +300,8 @@ impl<'a> TableBuilder<'a> {
                 b.append_value(tag.value.as_str());
             }
         }
-        for (field, &c) in fields.iter().zip(field_columns) {
-            let Some(column) = self.columns.get_mut(c) else {
+        for (i, field) in fields.iter().enumerate() {
+            let Some(column) = field_columns.get(i).and_then(|&c| self.columns.get_mut(c)) else {
                 continue;
             };
             if pad {
