@@ -171,6 +171,18 @@ impl<'a> WriteBatch<'a> {
         self.fields.len()
     }
 
+    /// How many rows each table has, indexed like [`WriteBatch::tables`] (cheaper than
+    /// counting [`WriteBatch::rows`], which builds each row's view).
+    pub fn rows_per_table(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.tables.len()];
+        for row in &self.rows {
+            if let Some(count) = counts.get_mut(row.table as usize) {
+                *count += 1;
+            }
+        }
+        counts
+    }
+
     /// The rows in input order.
     pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_, 'a>> + '_ {
         self.rows.iter().map(|r| self.row(r))

@@ -69,12 +69,7 @@ pub fn to_record_batches(
     skip_rows: &[usize],
 ) -> Result<Vec<TableRows>, ArrowError> {
     // Rows per table, so each table's builders are allocated once at their final size.
-    let mut counts = vec![0usize; tables.len()];
-    for row in batch.rows() {
-        if let Some(count) = counts.get_mut(row.table_index) {
-            *count += 1;
-        }
-    }
+    let counts = batch.rows_per_table();
     let mut builders: Vec<Option<TableBuilder<'_>>> = tables
         .iter()
         .zip(counts)

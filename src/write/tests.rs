@@ -456,3 +456,16 @@ fn wide_rows_have_the_same_shape_only_with_the_same_types() {
         assert!(!rows[1].same_shape(&rows[3]), "{fields}: last field");
     }
 }
+
+#[test]
+fn rows_per_table_counts_each_table_in_order_of_first_appearance() {
+    let body = b"mem v=1 1\ncpu v=1 1\nbad\nmem v=2 2\nmem v=3 3\ndisk v=1 1\n";
+    let accepted = validate(body, Precision::Nanosecond, 0, false).unwrap();
+    let names: Vec<&str> = accepted.batch.tables().iter().map(|t| t.raw()).collect();
+    assert_eq!(names, ["mem", "cpu", "disk"]);
+    assert_eq!(accepted.batch.rows_per_table(), [3, 1, 1]);
+    let counted: Vec<usize> = (0..3)
+        .map(|t| accepted.batch.rows().filter(|r| r.table_index == t).count())
+        .collect();
+    assert_eq!(counted, [3, 1, 1]);
+}
