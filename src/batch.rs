@@ -183,6 +183,27 @@ impl<'a> WriteBatch<'a> {
         counts
     }
 
+    /// The rows whose shape differs from the row just before them ([`Row::same_shape`]), in
+    /// input order, the first row included: a check against a schema, whose outcome depends
+    /// only on a row's shape, needs to see these alone. The rows skipped cost no view.
+    pub fn shape_changes(&self) -> impl Iterator<Item = Row<'_, 'a>> + '_ {
+        let mut previous: Option<&RowIndex> = None;
+        self.rows.iter().filter_map(move |r| {
+            let changed = previous.is_none_or(|p| !self.same_shape(p, r));
+            previous = Some(r);
+            changed.then(|| self.row(r))
+        })
+    }
+
+    /// [`Row::same_shape`] on the rows' indexes.
+    fn same_shape(&self, a: &RowIndex, b: &RowIndex) -> bool {
+        a.table == b.table
+            && a.key_set == b.key_set
+            && a.field_types == b.field_types
+            && a.fields.len() == b.fields.len()
+            && (a.field_types != WIDE_TYPES || self.row(a).same_shape(&self.row(b)))
+    }
+
     /// The rows in input order.
     pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_, 'a>> + '_ {
         self.rows.iter().map(|r| self.row(r))

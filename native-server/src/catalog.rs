@@ -473,18 +473,11 @@ fn check_existing(db: &DatabaseDef, batch: &WriteBatch<'_>) -> Option<Admitted> 
     for name in batch.tables() {
         tables.push(Some(db.tables.get(name.as_str().as_ref())?.clone()));
     }
-    let mut previous: Option<Row<'_, '_>> = None;
-    for row in batch.rows() {
-        if let Some(prev) = previous {
-            if prev.same_shape(&row) {
-                continue;
-            }
-        }
+    for row in batch.shape_changes() {
         let table = tables[row.table_index].as_ref()?;
         if !table.columns.fits(&row) {
             return None;
         }
-        previous = Some(row);
     }
     Some(Admitted {
         database_id: db.id,

@@ -469,3 +469,29 @@ fn rows_per_table_counts_each_table_in_order_of_first_appearance() {
         .collect();
     assert_eq!(counted, [3, 1, 1]);
 }
+
+#[test]
+fn shape_changes_are_the_rows_unlike_the_row_before() {
+    let wide: String = (0..25).map(|i| format!("f{i}=1,")).collect::<String>();
+    let wide = wide.trim_end_matches(',');
+    let body = format!(
+        "cpu,h=a v=1 1\ncpu,h=b v=2 2\ncpu,h=c v=3i 3\nmem v=1 1\nmem v=2 2\ncpu,h=a v=1 4\n\
+         w {wide} 1\nw {wide} 2\nw {} 3\n",
+        wide.replacen("f0=1", "f0=1i", 1)
+    );
+    let accepted = validate(body.as_bytes(), Precision::Nanosecond, 0, true).unwrap();
+    let rows: Vec<_> = accepted.batch.rows().collect();
+    let expected: Vec<u32> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, row)| *i == 0 || !rows[i - 1].same_shape(row))
+        .map(|(_, row)| row.line_number)
+        .collect();
+    let changes: Vec<u32> = accepted
+        .batch
+        .shape_changes()
+        .map(|r| r.line_number)
+        .collect();
+    assert_eq!(changes, expected);
+    assert_eq!(changes, [1, 3, 4, 6, 7, 9]);
+}
