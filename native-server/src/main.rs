@@ -62,8 +62,8 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `mi_option_purge_delay` (its `mimalloc.h`, v3), which the Rust bindings do
-/// not name.
+/// mimalloc's `mi_option_purge_delay` (15 in its `mimalloc.h`, v2 and v3 alike), which the
+/// Rust bindings do not name.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Returns freed memory to the system only after it lay unused for 10 s (mimalloc's default
