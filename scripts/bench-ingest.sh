@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ingest benchmark: linegate against InfluxDB 1.6.7 (Debian's `influxdb`, fsync per write),
 # same machine, same run, same loader (`linegate write`: 5 000-line batches over CONNECTIONS
-# keep-alive connections to /write, default 4), same Telegraf-like data. Verifies the point count in each and
-# reports lines/s, server CPU seconds per million lines and peak RSS, with the ratios.
+# keep-alive connections to /write, default 4), same Telegraf-like data. Verifies the point
+# count in each and reports lines/s, server CPU seconds per million lines and peak RSS, with
+# the ratios.
 # Then a second linegate run with RSS_LINES lines (default 10 M) for its peak RSS.
 #
 #   scripts/bench-ingest.sh            # LINES=1000000 RSS_LINES=10000000
