@@ -72,14 +72,41 @@ impl Row<'_, '_> {
     /// check of a row against a schema has the same outcome for both. Costs no string
     /// comparison: the keys are compared through [`Row::key_set`].
     pub fn same_shape(&self, other: &Row<'_, '_>) -> bool {
-        self.table_index == other.table_index
-            && self.key_set == other.key_set
-            && self.fields.len() == other.fields.len()
-            && self.field_types == other.field_types
+        self.shape() == other.shape()
             && (self.field_types != WIDE_TYPES
                 || self.fields.iter().zip(other.fields).all(|(a, b)| {
                     std::mem::discriminant(&a.value) == std::mem::discriminant(&b.value)
                 }))
+    }
+
+    fn shape(&self) -> Shape {
+        Shape {
+            table: self.table_index,
+            key_set: self.key_set,
+            field_types: self.field_types,
+            fields: self.fields.len(),
+        }
+    }
+}
+
+/// What [`Row::same_shape`] compares, but for the field types of rows too wide for
+/// `field_types`: read from a [`Row`] or straight from its index.
+#[derive(PartialEq, Eq)]
+struct Shape {
+    table: usize,
+    key_set: u64,
+    field_types: u64,
+    fields: usize,
+}
+
+impl RowIndex {
+    fn shape(&self) -> Shape {
+        Shape {
+            table: self.table as usize,
+            key_set: self.key_set,
+            field_types: self.field_types,
+            fields: self.fields.len(),
+        }
     }
 }
 
@@ -197,10 +224,7 @@ impl<'a> WriteBatch<'a> {
 
     /// [`Row::same_shape`] on the rows' indexes.
     fn same_shape(&self, a: &RowIndex, b: &RowIndex) -> bool {
-        a.table == b.table
-            && a.key_set == b.key_set
-            && a.field_types == b.field_types
-            && a.fields.len() == b.fields.len()
+        a.shape() == b.shape()
             && (a.field_types != WIDE_TYPES || self.row(a).same_shape(&self.row(b)))
     }
 

@@ -103,7 +103,7 @@ impl<'a> LpStr<'a> {
     /// The text with its escapes resolved (a copy).
     fn unescaped(&self) -> String {
         let special: &[u8] = match self.escapes {
-            Escapes::None => return self.raw.to_owned(),
+            Escapes::None => b"",
             Escapes::Measurement => b", \\",
             Escapes::Key => b",= \\",
             Escapes::String => b"\"\\",
