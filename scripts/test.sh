@@ -15,8 +15,10 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo deny (advisories, licenses, bans, sources; deny.toml)"
-# --offline: the crates are fetched already, and the advisory database is the vendored snapshot.
+# --offline: the advisory database is the vendored snapshot, and the crates of every target are
+# fetched first (on a fresh machine nothing is, and cargo-deny reads every package's manifest).
 scripts/advisory-db.sh
+cargo fetch --locked
 cargo deny --offline --workspace check advisories licenses bans sources
 
 step "cargo clippy (native, all targets)"
