@@ -1,8 +1,8 @@
 //! Byte search and comparison a word at a time (SWAR: SIMD within a register).
 //!
 //! Plain integer arithmetic, so the same code is fast natively and in wasm, and needs no
-//! `unsafe` and no target feature. Names, tag values and keys are short (5–20 bytes), where
-//! one or two word steps beat both a byte loop and vector set-up.
+//! target feature. Names, tag values and keys are short (5–20 bytes), where one or two word
+//! steps beat a byte loop; on x86-64, [`ByteSet::find`] takes 16-byte SSE2 steps first.
 
 /// `0x0101…01`: times a byte, that byte in every lane.
 const ONES: u64 = u64::from_le_bytes([1; 8]);
@@ -81,6 +81,22 @@ impl ByteSet {
     /// Index of the first member at or after `pos`, or `b.len()`.
     #[inline(always)]
     pub(crate) fn find(&self, b: &[u8], mut pos: usize) -> usize {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        while let Some(block) = vector::Block::at(b, pos) {
+            let mut hits = block.equal_to(self.high);
+            if self.low {
+                hits |= block.at_most(LOW);
+            }
+            // The low test also flags control bytes outside the set (a `\r` in a name).
+            while hits != 0 {
+                let at = pos + hits.trailing_zeros() as usize;
+                if b.get(at).is_some_and(|&c| self.contains(c)) {
+                    return at;
+                }
+                hits &= hits - 1;
+            }
+            pos += vector::WIDTH;
+        }
         while let Some(w) = word(b, pos) {
             let mut hits = 0;
             if self.low {
@@ -104,6 +120,57 @@ impl ByteSet {
         tail.iter()
             .position(|&c| self.contains(c))
             .map_or(b.len(), |i| pos + i)
+    }
+}
+
+/// 16 bytes compared at once on x86-64 (SSE2 is part of it): one step covers most tags and
+/// keys, where the word step takes two and tests each member separately; 5% fewer
+/// instructions for the parser. Not in wasm: V8's code for the same simd128 steps ran
+/// slightly more instructions than the word steps and was no faster.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod vector {
+    use core::arch::x86_64::*;
+
+    /// Bytes per step.
+    pub(super) const WIDTH: usize = 16;
+
+    /// 16 bytes of the body in one vector register.
+    #[derive(Clone, Copy)]
+    pub(super) struct Block(__m128i);
+
+    impl Block {
+        /// The 16 bytes at `pos`, if the body has them.
+        #[inline(always)]
+        pub(super) fn at(b: &[u8], pos: usize) -> Option<Block> {
+            let bytes: &[u8; WIDTH] = b.get(pos..pos.checked_add(WIDTH)?)?.try_into().ok()?;
+            // SAFETY: `bytes` is 16 readable bytes, and the load needs no alignment.
+            Some(Block(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) }))
+        }
+
+        /// Bit `i` set where byte `i` is one of `members`.
+        #[inline(always)]
+        pub(super) fn equal_to(self, members: [u8; 3]) -> u32 {
+            // SAFETY: SSE2 is enabled (the module's cfg): the intrinsics only compute.
+            unsafe {
+                let [x, y, z] = members.map(|c| _mm_set1_epi8(c as i8));
+                let hits = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(self.0, x), _mm_cmpeq_epi8(self.0, y)),
+                    _mm_cmpeq_epi8(self.0, z),
+                );
+                _mm_movemask_epi8(hits) as u32
+            }
+        }
+
+        /// Bit `i` set where byte `i` is `limit` or below.
+        #[inline(always)]
+        pub(super) fn at_most(self, limit: u8) -> u32 {
+            // SAFETY: SSE2 is enabled (the module's cfg): the intrinsics only compute.
+            unsafe {
+                // Unsigned `≤`: the smaller of the two is the byte itself.
+                let limit = _mm_set1_epi8(limit as i8);
+                _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(self.0, limit), self.0)) as u32
+            }
+        }
     }
 }
 
