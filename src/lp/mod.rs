@@ -278,13 +278,32 @@ pub struct LineParser<'a> {
     tags: Vec<Tag<'a>>,
     fields: Vec<Field<'a>>,
     fingerprints: Vec<u64>,
-    /// Keys of the last line that passed [`Self::check_names`] (none had escapes), each
-    /// with its `=`.
-    previous_keys: Vec<Pattern>,
-    previous_tags: usize,
-    /// Measurement of the last valid line, if it had no escapes.
-    previous_measurement: Option<Pattern>,
-    /// Number of the current list of keys (see [`Line::key_set`]).
+    /// The key sets of recent lines, by measurement (see [`KnownKeys`]).
+    known: Vec<KnownKeys>,
+    /// The entry of `known` the last line used, tried first.
+    last_known: usize,
+    /// The entry of `known` replaced next when all are taken.
+    next_slot: usize,
+    /// Number of the current line's list of keys (see [`Line::key_set`]).
+    key_set: u64,
+    /// The next unused key-set number.
+    next_key_set: u64,
+    /// Whether a key of the line last checked by [`Self::check_names`] had escapes.
+    keys_escaped: bool,
+}
+
+/// How many measurements' key sets a parser keeps: batches often interleave a few
+/// measurements (Telegraf's cpu, mem, disk and net; a logger's temperature and humidity).
+const KNOWN_KEY_SETS: usize = 4;
+
+/// The keys of a recent line that passed [`LineParser::check_names`], none with escapes,
+/// each kept with its `=` as a [`Pattern`]: a later line of the same measurement is read by
+/// comparing its keys with these, and when all are equal its names need no check.
+struct KnownKeys {
+    measurement: Pattern,
+    /// Tag keys, then field keys.
+    keys: Vec<Pattern>,
+    tags: usize,
     key_set: u64,
 }
 
@@ -300,10 +319,12 @@ impl<'a> LineParser<'a> {
             tags: Vec::with_capacity(16),
             fields: Vec::with_capacity(32),
             fingerprints: Vec::with_capacity(48),
-            previous_keys: Vec::with_capacity(48),
-            previous_tags: 0,
-            previous_measurement: None,
-            key_set: KEY_SET_BLOCKS.fetch_add(1 << 32, Ordering::Relaxed),
+            known: Vec::new(),
+            last_known: 0,
+            next_slot: 0,
+            key_set: 0,
+            next_key_set: KEY_SET_BLOCKS.fetch_add(1 << 32, Ordering::Relaxed),
+            keys_escaped: false,
         }
     }
 
@@ -393,25 +414,21 @@ impl<'a> LineParser<'a> {
     /// position after the line ending, and how many newlines were consumed.
     fn parse_line(&mut self, start: usize) -> Step<(LpStr<'a>, Option<i64>, usize, u32)> {
         let b = self.bytes;
-        // Measurement.
-        let (measurement, mut pos, same_measurement) = self.name(
-            start,
-            &MEASUREMENT_STOP,
-            Escapes::Measurement,
-            self.previous_measurement.as_ref(),
-        )?;
+        // Measurement, and the known keys of a recent line of it.
+        let (measurement, mut pos, known) = self.measurement(start)?;
         if measurement.raw.is_empty() {
             return fail(start, LineErrorKind::MissingMeasurement);
         }
-        // Keys found equal to the previous line's at the same index.
+        let (known_tags, known_keys): (usize, &[Pattern]) =
+            known.map_or((0, &[]), |i| (self.known[i].tags, &self.known[i].keys));
+        // Keys found equal to the known ones at the same index.
         let mut same_keys = 0;
         // Tag set.
         while b.get(pos) == Some(&b',') {
-            let expected = self.expected_key(self.tags.len(), self.previous_tags);
+            let expected = expected_key(known_keys, self.tags.len(), known_tags);
             let (key, value_start, same) = self.key(pos + 1, KeyKind::Tag, expected)?;
             same_keys += same as usize;
-            let (value, after_value, _) =
-                self.name(value_start, &TAG_VALUE_STOP, Escapes::Key, None)?;
+            let (value, after_value) = self.name(value_start, &TAG_VALUE_STOP, Escapes::Key)?;
             if value.raw.is_empty() {
                 return fail(value_start, LineErrorKind::MissingTagValue(quote(key.raw)));
             }
@@ -431,8 +448,8 @@ impl<'a> LineParser<'a> {
         // Field set.
         let mut newlines = 0;
         loop {
-            let index = self.previous_tags + self.fields.len();
-            let expected = self.expected_key(index, self.previous_keys.len());
+            let index = known_tags + self.fields.len();
+            let expected = expected_key(known_keys, index, known_keys.len());
             let (key, value_start, same) = match self.key(pos, KeyKind::Field, expected) {
                 Ok(key) => key,
                 // A trailing comma after the last field is accepted (InfluxDB accepts it
@@ -521,25 +538,52 @@ impl<'a> LineParser<'a> {
                 return fail(pos, LineErrorKind::TrailingContent(text));
             }
         };
-        // Most lines repeat the previous line's keys (Telegraf, client libraries): then
-        // there is nothing new to check.
-        let repeated = same_keys == self.previous_keys.len()
+        // Most lines repeat the keys of a recent line of their measurement (Telegraf,
+        // client libraries): then there is nothing new to check.
+        let repeated = same_keys == known_keys.len()
             && same_keys == self.tags.len() + self.fields.len()
-            && self.tags.len() == self.previous_tags;
-        if !repeated {
-            self.key_set = self.key_set.wrapping_add(1);
-            self.check_names()?;
-        }
-        if !same_measurement {
-            self.previous_measurement = match measurement.escapes {
-                Escapes::None => {
-                    let raw = measurement.raw;
-                    Pattern::new(self.bytes, self.offset_of(raw), raw.len())
-                }
-                _ => None,
-            };
+            && self.tags.len() == known_tags;
+        let known = match known {
+            Some(i) if repeated => Some(i),
+            _ => {
+                self.key_set = self.next_key_set;
+                self.next_key_set = self.next_key_set.wrapping_add(1);
+                self.check_names()?;
+                self.remember_keys(measurement, known)
+            }
+        };
+        if let Some(i) = known {
+            self.key_set = self.known[i].key_set;
+            self.last_known = i;
         }
         Ok((measurement, timestamp, end, newlines))
+    }
+
+    /// The measurement at `start`, the position after it and the entry of `known` with the
+    /// same measurement, if any.
+    #[inline(always)]
+    fn measurement(&self, start: usize) -> Step<(LpStr<'a>, usize, Option<usize>)> {
+        let b = self.bytes;
+        // Fast path: a known measurement, followed by a byte that ends it. Scanning would
+        // stop at the same place. The last line's first, then the others.
+        let is_at = |known: &KnownKeys| {
+            let end = start + known.measurement.len();
+            b.get(end).is_some_and(|&next| {
+                MEASUREMENT_STOP.contains(next)
+                    && next != b'\\'
+                    && known.measurement.is_at(b, start)
+            })
+        };
+        let found = match self.known.get(self.last_known) {
+            Some(known) if is_at(known) => Some(self.last_known),
+            _ => self.known.iter().position(is_at),
+        };
+        if let Some(i) = found {
+            let end = start + self.known[i].measurement.len();
+            return Ok((LpStr::plain(self.slice(start, end)), end, found));
+        }
+        let (measurement, end) = self.name(start, &MEASUREMENT_STOP, Escapes::Measurement)?;
+        Ok((measurement, end, None))
     }
 
     /// A tag or field key at `start` and the `=` after it. Returns the key, the position
@@ -567,7 +611,7 @@ impl<'a> LineParser<'a> {
             KeyKind::Tag => &TAG_KEY_STOP,
             KeyKind::Field => &FIELD_KEY_STOP,
         };
-        let (key, end, _) = self.name(start, stops, Escapes::Key, None)?;
+        let (key, end) = self.name(start, stops, Escapes::Key)?;
         if key.raw.is_empty() {
             return fail(
                 start,
@@ -592,24 +636,8 @@ impl<'a> LineParser<'a> {
 
     /// Scans a name from `pos` up to a stop byte, honouring backslash escapes.
     #[inline(always)]
-    fn name(
-        &self,
-        start: usize,
-        stops: &ByteSet,
-        kind: Escapes,
-        expected: Option<&Pattern>,
-    ) -> Step<(LpStr<'a>, usize, bool)> {
+    fn name(&self, start: usize, stops: &ByteSet, kind: Escapes) -> Step<(LpStr<'a>, usize)> {
         let b = self.bytes;
-        // Fast path: the same name as in the previous line (a valid name without escapes),
-        // followed by a byte that ends it. Scanning would stop at the same place.
-        if let Some(expected) = expected {
-            let end = start + expected.len();
-            if let Some(&next) = b.get(end) {
-                if stops.contains(next) && next != b'\\' && expected.is_at(b, start) {
-                    return Ok((LpStr::plain(self.slice(start, end)), end, true));
-                }
-            }
-        }
         let mut pos = stops.find(b, start);
         let mut escaped = false;
         // Backslashes are rare: only a name with one has more to scan and check.
@@ -645,7 +673,7 @@ impl<'a> LineParser<'a> {
         if raw.len() > MAX_STRING_BYTES && text.as_str().len() > MAX_STRING_BYTES {
             return fail(start, LineErrorKind::TooLong);
         }
-        Ok((text, pos, false))
+        Ok((text, pos))
     }
 
     /// Parses the value of field `key` at `pos`; returns it and the position after it.
@@ -781,23 +809,57 @@ impl<'a> LineParser<'a> {
         }
         let result = self.check_fingerprints(&fingerprints, tags);
         self.fingerprints = fingerprints;
-        self.previous_keys.clear();
-        if result.is_ok() && !escaped {
-            self.previous_tags = tags;
-            let keys = self.tags.iter().map(|t| t.key.raw);
-            let keys = keys.chain(self.fields.iter().map(|f| f.key.raw));
-            for key in keys {
-                // Every key here is followed by its `=` in the body.
-                match Pattern::new(self.bytes, self.offset_of(key), key.len() + 1) {
-                    Some(pattern) => self.previous_keys.push(pattern),
-                    None => {
-                        self.previous_keys.clear();
-                        break;
-                    }
+        self.keys_escaped = escaped;
+        result
+    }
+
+    /// Keeps the keys of the line just checked for later lines of its measurement: in
+    /// entry `known` (which has the measurement), else in a free or the oldest entry.
+    /// Returns the entry; none when a name has escapes.
+    fn remember_keys(&mut self, measurement: LpStr<'a>, known: Option<usize>) -> Option<usize> {
+        if self.keys_escaped || measurement.escapes != Escapes::None {
+            return None;
+        }
+        let raw = measurement.raw;
+        let pattern = Pattern::new(self.bytes, self.offset_of(raw), raw.len())?;
+        let slot = match known {
+            Some(i) => i,
+            None if self.known.len() < KNOWN_KEY_SETS => {
+                self.known.push(KnownKeys {
+                    measurement: pattern,
+                    keys: Vec::new(),
+                    tags: 0,
+                    key_set: 0,
+                });
+                self.known.len() - 1
+            }
+            None => {
+                let slot = self.next_slot;
+                self.next_slot = (slot + 1) % KNOWN_KEY_SETS;
+                slot
+            }
+        };
+        let mut keys = std::mem::take(&mut self.known[slot].keys);
+        keys.clear();
+        let names = self.tags.iter().map(|t| t.key.raw);
+        for key in names.chain(self.fields.iter().map(|f| f.key.raw)) {
+            // Every key here is followed by its `=` in the body.
+            match Pattern::new(self.bytes, self.offset_of(key), key.len() + 1) {
+                Some(pattern) => keys.push(pattern),
+                None => {
+                    // Never expected; an entry without keys matches no line.
+                    keys.clear();
+                    break;
                 }
             }
         }
-        result
+        self.known[slot] = KnownKeys {
+            measurement: pattern,
+            keys,
+            tags: self.tags.len(),
+            key_set: self.key_set,
+        };
+        Some(slot)
     }
 
     /// The key at `i` of the line's tags then fields.
@@ -876,16 +938,6 @@ impl<'a> LineParser<'a> {
         }
     }
 
-    /// The previous line's key at `index`, if below `limit` (keys of one kind).
-    #[inline(always)]
-    fn expected_key(&self, index: usize, limit: usize) -> Option<&Pattern> {
-        if index < limit {
-            self.previous_keys.get(index)
-        } else {
-            None
-        }
-    }
-
     /// Byte offset of text borrowed from the body.
     #[inline(always)]
     fn offset_of(&self, text: &'a str) -> usize {
@@ -906,6 +958,16 @@ impl<'a> LineParser<'a> {
         debug_assert!(self.body.is_char_boundary(start) && self.body.is_char_boundary(end));
         // SAFETY: `start <= end <= body.len()`, and both are character boundaries (above).
         unsafe { self.body.get_unchecked(start..end) }
+    }
+}
+
+/// Known key `index`, if below `limit` (keys of one kind).
+#[inline(always)]
+fn expected_key(keys: &[Pattern], index: usize, limit: usize) -> Option<&Pattern> {
+    if index < limit {
+        keys.get(index)
+    } else {
+        None
     }
 }
 

@@ -1399,6 +1399,80 @@ fn repeated_lines_with_one_key_changed_are_checked_again() {
     assert!(results[2].is_ok());
 }
 
+/// The parser keeps the keys of a few recent measurements: a line whose keys equal a known
+/// set but one is checked again, in any interleaving and after the set was replaced.
+#[test]
+fn interleaved_measurements_are_checked_like_lines_alone() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    // Six measurements (more than the parser keeps), each with key sets that differ by one
+    // key, make a duplicate, use `time` or escapes; one measurement name has an escape, two
+    // share a prefix, one is longer than 16 bytes.
+    let measurements = [
+        "cpu",
+        "cpu_total",
+        "mem",
+        "disk",
+        r"d\ isk",
+        "a_measurement_of_20b",
+    ];
+    let bodies = [
+        "a=1,b=2 x=1,y=2i",
+        "a=1,b=2 x=1,y=2i,z=T",
+        "a=1,b=2 x=1,x=2i",
+        "a=1,a=2 x=1,y=2i",
+        "a=1,b=2 x=1,a=2i",
+        "a=1,b=2 x=1,time=2i",
+        r"a=1,b\ c=2 x=1,y=2i",
+        r"a=1,b\ c=2 x=1,b\ c=2i",
+        "b=2 x=1,y=2i",
+        "a=1,b=2 x=1",
+    ];
+    for _ in 0..200 {
+        let lines: Vec<String> = (0..40)
+            .map(|i| {
+                let m = measurements[next(measurements.len())];
+                format!("{m},{} {i}\n", bodies[next(bodies.len())])
+            })
+            .collect();
+        let body = lines.concat();
+        let mut parser = LineParser::new(&body, Precision::Nanosecond);
+        let mut seen: Vec<(u64, Vec<String>)> = Vec::new();
+        for (i, text) in lines.iter().enumerate() {
+            let item = parser.next_line().expect("a line per line");
+            let alone = parse(text).remove(0);
+            match item {
+                Ok(line) => {
+                    let mut got = owned(&line);
+                    got.offset -= lines[..i].concat().len();
+                    got.line_number -= i as u32;
+                    assert_eq!(Ok(got), alone, "line {i}: {text}");
+                    // Equal key-set numbers mean equal keys, in order.
+                    let keys = line.tags.iter().map(|t| t.key.raw);
+                    let keys: Vec<String> = keys
+                        .chain(line.fields.iter().map(|f| f.key.raw))
+                        .map(str::to_owned)
+                        .collect();
+                    if let Some((_, earlier)) = seen.iter().find(|(n, _)| *n == line.key_set) {
+                        assert_eq!(earlier, &keys, "line {i}: {text}");
+                    }
+                    seen.push((line.key_set, keys));
+                }
+                Err(e) => {
+                    let alone = alone.expect_err("rejected alone too");
+                    assert_eq!((e.kind, e.column), (alone.kind, alone.column), "{text}");
+                }
+            }
+        }
+        assert!(parser.next_line().is_none());
+    }
+}
+
 /// Lines with more keys than the quadratic check takes: the sorted check answers as it
 /// would — the first key repeating an earlier one (named with the nearest earlier), or
 /// `time` — against a brute-force reference, over many generated lines.
