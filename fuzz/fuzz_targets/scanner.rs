@@ -1,10 +1,11 @@
 //! Fuzzes the line-protocol scanner.
 //!
 //! Input: the first byte picks the precision, the rest is the body (skipped unless UTF-8).
-//! Every item the parser yields is checked against the invariants the crate documents, and
-//! the accepted lines are re-encoded through `WriteBatch::to_line_protocol` and parsed
-//! again: the canonical text must parse without error to the same rows, and re-encoding
-//! it must give the same text (the canonical form is a fixed point).
+//! Every item the parser yields is checked against the invariants the crate documents (lines
+//! with one key-set number have the same keys), and the accepted lines are re-encoded
+//! through `WriteBatch::to_line_protocol` and parsed again: the canonical text must parse
+//! without error to the same rows, and re-encoding it must give the same text (the
+//! canonical form is a fixed point).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -141,11 +142,22 @@ fuzz_target!(|data: &[u8]| {
     let mut batch = WriteBatch::new();
     let mut expected = Vec::new();
     let mut last_line = 1u32;
+    // Key-set numbers seen, with their keys: equal numbers must mean equal keys, in order.
+    let mut key_sets: Vec<(u64, Vec<String>)> = Vec::new();
     let newlines = body.bytes().filter(|&c| c == b'\n').count() as u32;
     while let Some(item) = parser.next_line() {
         let line_number = match item {
             Ok(line) => {
                 check_line(body, &line);
+                let keys = line.tags.iter().map(|t| t.key.raw());
+                let keys: Vec<String> = keys
+                    .chain(line.fields.iter().map(|f| f.key.raw()))
+                    .map(str::to_owned)
+                    .collect();
+                match key_sets.iter().find(|(n, _)| *n == line.key_set) {
+                    Some((_, seen)) => assert_eq!(seen, &keys, "key set {} reused", line.key_set),
+                    None => key_sets.push((line.key_set, keys)),
+                }
                 let time = line.timestamp.unwrap_or(0);
                 batch.push(&line, time);
                 expected.push(Snapshot::new(&line, time));
