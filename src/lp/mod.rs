@@ -288,8 +288,6 @@ pub struct LineParser<'a> {
     key_set: u64,
     /// The next unused key-set number.
     next_key_set: u64,
-    /// Whether a key of the line last checked by [`Self::check_names`] had escapes.
-    keys_escaped: bool,
 }
 
 /// How many measurements' key sets a parser keeps: batches often interleave a few
@@ -324,7 +322,6 @@ impl<'a> LineParser<'a> {
             next_slot: 0,
             key_set: 0,
             next_key_set: KEY_SET_BLOCKS.fetch_add(1 << 32, Ordering::Relaxed),
-            keys_escaped: false,
         }
     }
 
@@ -548,8 +545,12 @@ impl<'a> LineParser<'a> {
             _ => {
                 self.key_set = self.next_key_set;
                 self.next_key_set = self.next_key_set.wrapping_add(1);
-                self.check_names()?;
-                self.remember_keys(measurement, known)
+                let escaped = self.check_names()?;
+                if escaped || measurement.escapes != Escapes::None {
+                    None
+                } else {
+                    self.remember_keys(measurement, known)
+                }
             }
         };
         if let Some(i) = known {
@@ -792,8 +793,9 @@ impl<'a> LineParser<'a> {
     /// The per-line rules: no duplicate tags or fields, `time` reserved, no tag/field clash.
     ///
     /// Keys are compared by a fingerprint first, so a line with n keys costs n²/2 integer
-    /// comparisons and a string comparison only where fingerprints match.
-    fn check_names(&mut self) -> Step<()> {
+    /// comparisons and a string comparison only where fingerprints match. Returns whether a
+    /// key has escapes.
+    fn check_names(&mut self) -> Step<bool> {
         let tags = self.tags.len();
         let mut fingerprints = std::mem::take(&mut self.fingerprints);
         fingerprints.clear();
@@ -809,17 +811,13 @@ impl<'a> LineParser<'a> {
         }
         let result = self.check_fingerprints(&fingerprints, tags);
         self.fingerprints = fingerprints;
-        self.keys_escaped = escaped;
-        result
+        result.map(|()| escaped)
     }
 
-    /// Keeps the keys of the line just checked for later lines of its measurement: in
-    /// entry `known` (which has the measurement), else in a free or the oldest entry.
-    /// Returns the entry; none when a name has escapes.
+    /// Keeps the keys of the line just checked, which have no escapes, for later lines of
+    /// its measurement: in entry `known` (which has the measurement), else in a free entry
+    /// or the one filled longest ago. Returns the entry.
     fn remember_keys(&mut self, measurement: LpStr<'a>, known: Option<usize>) -> Option<usize> {
-        if self.keys_escaped || measurement.escapes != Escapes::None {
-            return None;
-        }
         let raw = measurement.raw;
         let pattern = Pattern::new(self.bytes, self.offset_of(raw), raw.len())?;
         let slot = match known {
