@@ -819,25 +819,19 @@ impl<'a> LineParser<'a> {
     /// or the one filled longest ago. Returns the entry.
     fn remember_keys(&mut self, measurement: LpStr<'a>, known: Option<usize>) -> Option<usize> {
         let raw = measurement.raw;
-        let pattern = Pattern::new(self.bytes, self.offset_of(raw), raw.len())?;
-        let slot = match known {
-            Some(i) => i,
-            None if self.known.len() < KNOWN_KEY_SETS => {
-                self.known.push(KnownKeys {
-                    measurement: pattern,
-                    keys: Vec::new(),
-                    tags: 0,
-                    key_set: 0,
-                });
-                self.known.len() - 1
-            }
-            None => {
+        let measurement = Pattern::new(self.bytes, self.offset_of(raw), raw.len())?;
+        let slot = known.unwrap_or_else(|| match self.known.len() {
+            free if free < KNOWN_KEY_SETS => free,
+            _ => {
                 let slot = self.next_slot;
                 self.next_slot = (slot + 1) % KNOWN_KEY_SETS;
                 slot
             }
-        };
-        let mut keys = std::mem::take(&mut self.known[slot].keys);
+        });
+        // The replaced entry's vector, reused.
+        let mut keys = (self.known.get_mut(slot))
+            .map(|entry| std::mem::take(&mut entry.keys))
+            .unwrap_or_default();
         keys.clear();
         let names = self.tags.iter().map(|t| t.key.raw);
         for key in names.chain(self.fields.iter().map(|f| f.key.raw)) {
@@ -851,12 +845,16 @@ impl<'a> LineParser<'a> {
                 }
             }
         }
-        self.known[slot] = KnownKeys {
-            measurement: pattern,
+        let entry = KnownKeys {
+            measurement,
             keys,
             tags: self.tags.len(),
             key_set: self.key_set,
         };
+        match self.known.get_mut(slot) {
+            Some(replaced) => *replaced = entry,
+            None => self.known.push(entry),
+        }
         Some(slot)
     }
 
