@@ -134,6 +134,16 @@ fn tags(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter().map(|(k, v)| (s(k), s(v))).collect()
 }
 
+/// A repeatable pseudo-random source for generated tests: `next(n)` is below `n`.
+fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 /// The timestamp (ns) of `cpu v=1 <ts>` in `precision`.
 fn timestamp_in(precision: Precision, ts: &str) -> Result<Option<i64>, LineError> {
     let mut items = parse_with(&format!("cpu v=1 {ts}"), precision);
@@ -1403,13 +1413,7 @@ fn repeated_lines_with_one_key_changed_are_checked_again() {
 /// set but one is checked again, in any interleaving and after the set was replaced.
 #[test]
 fn interleaved_measurements_are_checked_like_lines_alone() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     // Six measurements (more than the parser keeps), each with key sets that differ by one
     // key, make a duplicate, use `time` or escapes; one measurement name has an escape, two
     // share a prefix, one is longer than 16 bytes.
@@ -1478,13 +1482,7 @@ fn interleaved_measurements_are_checked_like_lines_alone() {
 /// `time` — against a brute-force reference, over many generated lines.
 #[test]
 fn wide_lines_report_the_same_repeat_as_narrow_ones() {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
     // Keys that share their first and last 8 bytes (one fingerprint), escapes, and `time`.
     let pool: Vec<String> = (0..400)
         .map(|i| format!("abcdefgh{i}\\ x{}ijklmnop", i % 3))
